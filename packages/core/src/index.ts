@@ -1,0 +1,74 @@
+/**
+ * `@ctlplane/core`: the contracts and components of a cloud control plane. No database drivers:
+ * pair it with `@ctlplane/adapters/memory`, `/mysql` or `/amqp`.
+ *
+ * @packageDocumentation
+ */
+
+// Errors
+export {
+  BusyError,
+  ClosedError,
+  ConflictError,
+  CtlplaneError,
+  type CtlplaneErrorCode,
+  isCtlplaneError,
+  NotFoundError,
+  UnauthorizedError,
+  UnavailableError,
+  UnsupportedError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.js';
+// Events: model, lifecycle, type registry
+export type {
+  ClaimFilter,
+  ClaimInput,
+  EventPage,
+  EventQuery,
+  FeedFilter,
+  FeedPage,
+  JsonValue,
+  NewEvent,
+  StoredEvent,
+  TransitionInput,
+  TransitionOutcome,
+} from './events/model.js';
+export { defineEventTypes, type EventTypeMap, EventTypeRegistry, type PayloadOf } from './events/registry.js';
+export {
+  ACTIVE_STATUSES,
+  canTransition,
+  EVENT_STATUSES,
+  type EventStatus,
+  isTerminal,
+  TERMINAL_STATUSES,
+  TRANSITIONS,
+} from './events/status.js';
+// Logging, retries, validation
+export {
+  consoleLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  maskSecrets,
+  noopLogger,
+} from './logger.js';
+export { type BackoffOptions, backoffDelay, sleep, withRetry } from './retry.js';
+// EventStore
+export type { AppendRecord, DriverCapabilities, DriverQuery, EventStoreDriver } from './store/driver.js';
+export {
+  type EventOf,
+  EventStore,
+  type EventStoreEvents,
+  type EventStoreOptions,
+  type NewEventOf,
+} from './store/event-store.js';
+export type { FollowOptions } from './store/follow.js';
+export { planTransition, type TransitionPlan } from './store/transition-rules.js';
+export { parseOrThrow } from './validation.js';
+// MessageBus (port, routing)
+export * from './bus/index.js';
+// Scheduler: fleet inventory, metrics sources, filters, strategies, pipeline
+export * from './scheduler/index.js';
+// EventRouter and Agent
+export * from './router/index.js';

@@ -1,0 +1,329 @@
+/**
+ * The EventStore every component talks to: validation, typing, retries, close semantics and
+ * events, once, around any {@link EventStoreDriver}.
+ *
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { z } from 'zod';
+import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
+import type {
+  ClaimInput,
+  EventPage,
+  EventQuery,
+  FeedFilter,
+  FeedPage,
+  JsonValue,
+  NewEvent,
+  StoredEvent,
+  TransitionInput,
+  TransitionOutcome,
+} from '../events/model.js';
+import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
+import { type Logger, noopLogger } from '../logger.js';
+import { withRetry } from '../retry.js';
+import { parseOrThrow } from '../validation.js';
+import type { AppendRecord, DriverCapabilities, EventStoreDriver } from './driver.js';
+import { type FollowOptions, followFeed } from './follow.js';
+import {
+  claimSchema,
+  cursorSchema,
+  feedFilterSchema,
+  idSchema,
+  nameSchema,
+  newEventSchema,
+  querySchema,
+  storeOptionsSchema,
+  transitionSchema,
+} from './schemas.js';
+
+/** A stored event of any registered type, with its payload typed. */
+export type EventOf<M extends EventTypeMap> = {
+  [K in Extract<keyof M, string>]: StoredEvent<K, z.output<M[K]>>;
+}[Extract<keyof M, string>];
+
+/** A new event of any registered type, with its payload typed. */
+export type NewEventOf<M extends EventTypeMap> = {
+  [K in Extract<keyof M, string>]: NewEvent<K, z.input<M[K]>>;
+}[Extract<keyof M, string>];
+
+/** Events an {@link EventStore} emits; one payload object each. */
+export interface EventStoreEvents {
+  /** A batch was appended (idempotent replays included in `count`). */
+  'store:appended': (e: { count: number }) => void;
+  /** A transition was applied. */
+  'store:transitioned': (e: { id: number; to: StoredEvent['status'] }) => void;
+  /** A claim returned events. */
+  'store:claimed': (e: { owner: string; count: number }) => void;
+  /** A claim found nothing to do. */
+  'store:claim:empty': (e: { owner: string }) => void;
+  /** A transient backend failure is being retried. */
+  'store:retry': (e: { operation: string; attempt: number; error: Error }) => void;
+  /** The store was closed. */
+  'store:closed': (e: Record<string, never>) => void;
+}
+
+/** Options of {@link EventStore}. */
+export interface EventStoreOptions<M extends EventTypeMap> {
+  /** The backend. */
+  driver: EventStoreDriver;
+  /** The registered event types. */
+  types: EventTypeRegistry<M>;
+  /** Logger (default: no-op). */
+  logger?: Logger;
+  /** Largest payload, as JSON bytes (default 1 MiB). */
+  maxPayloadBytes?: number;
+  /** Largest append batch (default 5,000). */
+  maxBatchSize?: number;
+  /** Retries of transient backend failures (default 5). */
+  retries?: number;
+}
+
+/**
+ * The durable event store: append, query, transition, claim with leases, and a gap-free changes
+ * feed. Backend-agnostic: pass the driver of an adapter.
+ *
+ * @example
+ * ```ts
+ * import { EventStore, defineEventTypes } from '@ctlplane/core';
+ * import { MemoryEventStoreDriver } from '@ctlplane/adapters/memory';
+ * import { z } from 'zod';
+ *
+ * const types = defineEventTypes({ 'droplet.create': z.object({ vcpus: z.number().int().positive() }) });
+ * const store = new EventStore({ driver: new MemoryEventStoreDriver(), types });
+ * const [event] = await store.append([{ type: 'droplet.create', payload: { vcpus: 2 }, region: 'nyc1' }]);
+ * ```
+ */
+export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmitter<EventStoreEvents> {
+  readonly #driver: EventStoreDriver;
+  readonly #types: EventTypeRegistry<M>;
+  readonly #log: Logger;
+  readonly #opts: z.output<typeof storeOptionsSchema>;
+  #closing: Promise<void> | null = null;
+  readonly #abort = new AbortController();
+
+  /** @param options - driver, types and limits; validated here */
+  constructor(options: EventStoreOptions<M>) {
+    super();
+    const { driver, types, logger, ...rest } = options;
+    this.#opts = Object.freeze(parseOrThrow(storeOptionsSchema, rest, 'EventStore options'));
+    this.#driver = driver;
+    this.#types = types;
+    this.#log = (logger ?? noopLogger).child(`store:${driver.name}`);
+  }
+
+  /** The registered event types. */
+  get types(): EventTypeRegistry<M> {
+    return this.#types;
+  }
+
+  /** What the backend can do. */
+  get capabilities(): DriverCapabilities {
+    return this.#driver.capabilities;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /**
+   * Append events atomically: all are stored or none. An event whose idempotency key was seen
+   * before returns the stored original instead of a duplicate.
+   *
+   * @throws ValidationError naming `[i].field` for any bad event; nothing is written
+   */
+  async append(events: readonly NewEventOf<M>[]): Promise<EventOf<M>[]> {
+    this.#open();
+    if (!Array.isArray(events) || events.length === 0 || events.length > this.#opts.maxBatchSize) {
+      throw new ValidationError(`events: must be an array of 1 to ${this.#opts.maxBatchSize} events`, [
+        { path: 'events', message: `must be an array of 1 to ${this.#opts.maxBatchSize} events` },
+      ]);
+    }
+    const records = events.map((e, i) => this.#toRecord(e, i));
+    const stored = await this.#run('append', () => this.#driver.append(records));
+    this.emit('store:appended', { count: stored.length });
+    return stored as EventOf<M>[];
+  }
+
+  /** Append one event. Same rules as {@link EventStore.append}. */
+  async appendOne(event: NewEventOf<M>): Promise<EventOf<M>> {
+    const [stored] = await this.append([event]);
+    return stored!;
+  }
+
+  /** The event with this id, or null when there is none. */
+  async get(id: number): Promise<EventOf<M> | null> {
+    this.#open();
+    parseOrThrow(idSchema, id, 'id');
+    return (await this.#run('get', () => this.#driver.get(id))) as EventOf<M> | null;
+  }
+
+  /** Events matching the filters, a page at a time, in ascending id order. */
+  async query(query: EventQuery = {}): Promise<EventPage<EventOf<M>>> {
+    this.#open();
+    const q = parseOrThrow(querySchema, query, 'query');
+    const statuses = q.status === undefined ? [] : typeof q.status === 'string' ? [q.status] : [...q.status];
+    const page = await this.#run('query', () =>
+      this.#driver.query({
+        statuses,
+        type: q.type,
+        serverId: q.serverId,
+        region: q.region,
+        limit: q.limit ?? 100,
+        afterId: q.cursor ? Number(q.cursor) : 0,
+      }),
+    );
+    return page as EventPage<EventOf<M>>;
+  }
+
+  /**
+   * Move an event to another status, compare-and-set on `version` and/or `from`.
+   *
+   * @throws ConflictError on a lost race or an illegal transition; NotFoundError for an unknown id
+   */
+  async transition(input: TransitionInput): Promise<EventOf<M>> {
+    const [outcome] = await this.transitionMany([input]);
+    if (!outcome!.ok) throw outcome!.error;
+    return outcome!.event as EventOf<M>;
+  }
+
+  /** Apply many transitions in one round trip; each succeeds or fails on its own. */
+  async transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
+    this.#open();
+    const parsed = inputs.map(
+      (t, i) => parseOrThrow(transitionSchema, t, `transition [${i}]`) as TransitionInput,
+    );
+    if (parsed.length === 0) return [];
+    const outcomes = await this.#run('transition', () => this.#driver.transition(parsed));
+    for (const o of outcomes)
+      if (o.ok) this.emit('store:transitioned', { id: o.event.id, to: o.event.status });
+    return outcomes;
+  }
+
+  /** Claim up to `limit` events with an exclusive lease for `owner`. */
+  async claim(input: ClaimInput): Promise<EventOf<M>[]> {
+    this.#open();
+    const c = parseOrThrow(claimSchema, input, 'claim') as ClaimInput;
+    const events = await this.#run('claim', () => this.#driver.claim(c));
+    if (events.length === 0) this.emit('store:claim:empty', { owner: c.owner });
+    else this.emit('store:claimed', { owner: c.owner, count: events.length });
+    return events as EventOf<M>[];
+  }
+
+  /** Extend the lease `owner` holds. @throws ConflictError when the lease is not `owner`'s */
+  async renew(id: number, owner: string, leaseMs: number): Promise<EventOf<M>> {
+    this.#open();
+    parseOrThrow(idSchema, id, 'id');
+    parseOrThrow(nameSchema, owner, 'owner');
+    parseOrThrow(claimSchema.shape.leaseMs, leaseMs, 'leaseMs');
+    return (await this.#run('renew', () => this.#driver.renew(id, owner, leaseMs))) as EventOf<M>;
+  }
+
+  /** Give back a lease: the event is claimable again at once. */
+  async release(id: number, owner: string): Promise<EventOf<M>> {
+    this.#open();
+    parseOrThrow(idSchema, id, 'id');
+    parseOrThrow(nameSchema, owner, 'owner');
+    return (await this.#run('release', () => this.#driver.release(id, owner))) as EventOf<M>;
+  }
+
+  /**
+   * Read the changes feed after `cursor`: each changed event once, with its latest state, in the
+   * order the changes committed. A reader that follows the returned cursor never skips a change.
+   */
+  async readFeed(
+    cursor: number,
+    filter: FeedFilter & { limit?: number } = {},
+  ): Promise<FeedPage<EventOf<M>>> {
+    this.#open();
+    parseOrThrow(cursorSchema, cursor, 'cursor');
+    const { limit = 500, ...f } = parseOrThrow(feedFilterSchema, filter, 'feed filter');
+    return (await this.#run('readFeed', () => this.#driver.readFeed(cursor, limit, f))) as FeedPage<
+      EventOf<M>
+    >;
+  }
+
+  /** The latest position of the changes feed; start a follower here to see only new changes. */
+  async head(): Promise<number> {
+    this.#open();
+    return this.#run('head', () => this.#driver.head());
+  }
+
+  /**
+   * Follow the changes feed from `cursor`, waking on this process's commits and polling every
+   * `pollMs` for other processes' commits. Ends when `signal` aborts or the store closes.
+   */
+  follow(cursor: number, options: FollowOptions = {}): AsyncIterable<FeedPage<EventOf<M>>> {
+    this.#open();
+    return followFeed(
+      {
+        read: (c, f) => this.readFeed(c, f),
+        onCommit: (l) => this.#driver.onCommit(l),
+        closedSignal: this.#abort.signal,
+      },
+      cursor,
+      options,
+    );
+  }
+
+  /** Delete terminal events unchanged for `retentionMs`; returns how many were deleted. */
+  async prune(retentionMs: number, limit = 10_000): Promise<number> {
+    this.#open();
+    const before = new Date(Date.now() - retentionMs);
+    const n = await this.#run('prune', () => this.#driver.prune(before, limit));
+    if (n > 0) this.#log.info('pruned terminal events', { count: n, before: before.toISOString() });
+    return n;
+  }
+
+  /** Close the store and its backend. Idempotent; later calls get a `ClosedError`. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#abort.abort();
+      this.#closing = this.#driver.close().finally(() => this.emit('store:closed', {}));
+    }
+    return this.#closing;
+  }
+
+  #open(): void {
+    if (this.#closing) throw new ClosedError(`EventStore (${this.#driver.name})`);
+  }
+
+  #toRecord(event: NewEventOf<M>, i: number): AppendRecord {
+    const e = parseOrThrow(newEventSchema, event, `event [${i}]`);
+    const payload = this.#types.parse(e.type, e.payload, `[${i}].`) as JsonValue;
+    const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
+    if (bytes > this.#opts.maxPayloadBytes) {
+      const message = `is ${bytes} bytes, more than the ${this.#opts.maxPayloadBytes}-byte limit`;
+      throw new ValidationError(`[${i}].payload: ${message}`, [{ path: `[${i}].payload`, message }]);
+    }
+    const serverId = e.serverId ?? null;
+    return {
+      type: e.type,
+      payload,
+      region: e.region,
+      serverId,
+      status: serverId ? 'placed' : 'pending',
+      idempotencyKey: e.idempotencyKey ?? null,
+    };
+  }
+
+  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, {
+      retries: this.#opts.retries,
+      isRetryable: (err) => err instanceof UnavailableError && err.transient && !this.#closing,
+      onRetry: (err, attempt) => {
+        this.#log.warn('retrying transient failure', { operation, attempt, error: (err as Error).message });
+        this.emit('store:retry', { operation, attempt, error: err as Error });
+      },
+    }).catch((err: unknown) => {
+      if (isCtlplaneError(err)) throw err;
+      throw new UnavailableError(
+        `${this.#driver.name} ${operation} failed: ${(err as Error)?.message ?? err}`,
+        {
+          cause: err,
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * zod schemas of everything a caller hands the EventStore. Parsed once, at the edge.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { EVENT_STATUSES } from '../events/status.js';
+
+/** Names: types, regions, server ids, owners. Printable, bounded, no control characters. */
+export const nameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(191, 'must be at most 191 characters')
+  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+
+/** An event id: a positive safe integer. */
+export const idSchema = z
+  .number()
+  .int('must be an integer')
+  .positive('must be positive')
+  .max(Number.MAX_SAFE_INTEGER);
+
+/** A feed position: a non-negative safe integer (0 is the start). */
+export const cursorSchema = z
+  .number()
+  .int('must be an integer')
+  .nonnegative('must not be negative')
+  .max(Number.MAX_SAFE_INTEGER);
+
+const statusSchema = z.enum(EVENT_STATUSES);
+const statusListSchema = z.union([statusSchema, z.array(statusSchema).readonly()]);
+
+/** Shape of one event to append (the payload is checked by the type registry). */
+export const newEventSchema = z
+  .object({
+    type: nameSchema,
+    payload: z.unknown(),
+    region: nameSchema,
+    serverId: nameSchema.nullish(),
+    idempotencyKey: nameSchema.nullish(),
+  })
+  .strict();
+
+/** Shape of a transition. */
+export const transitionSchema = z
+  .object({
+    id: idSchema,
+    to: statusSchema,
+    version: z.number().int().nonnegative().optional(),
+    from: statusListSchema.optional(),
+    serverId: nameSchema.optional(),
+    leaseOwner: nameSchema.optional(),
+    error: z.string().max(65_535, 'must be at most 65,535 characters').optional(),
+    result: z.json().optional(),
+  })
+  .strict()
+  .refine((t) => t.version !== undefined || t.from !== undefined, {
+    message: 'give version or from: every transition is compare-and-set',
+    path: ['version'],
+  });
+
+/** Shape of a claim. */
+export const claimSchema = z
+  .object({
+    owner: nameSchema,
+    limit: z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1,000'),
+    leaseMs: z.number().int().min(1, 'must be at least 1 ms').max(86_400_000, 'must be at most one day'),
+    status: z.enum(['pending', 'placed']).optional(),
+    types: z.array(nameSchema).readonly().optional(),
+    region: nameSchema.optional(),
+    serverId: nameSchema.optional(),
+  })
+  .strict();
+
+/** Shape of a query. */
+export const querySchema = z
+  .object({
+    status: statusListSchema.optional(),
+    type: nameSchema.optional(),
+    serverId: nameSchema.optional(),
+    region: nameSchema.optional(),
+    limit: z.number().int().min(1).max(1_000).optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,16}$/, 'must be a cursor returned by a previous page')
+      .nullish(),
+  })
+  .strict();
+
+/** Shape of feed filters. */
+export const feedFilterSchema = z
+  .object({
+    region: nameSchema.optional(),
+    serverId: nameSchema.optional(),
+    status: statusListSchema.optional(),
+    limit: z.number().int().min(1).max(10_000).optional(),
+  })
+  .strict();
+
+/** Options of every {@link EventStore}. */
+export const storeOptionsSchema = z
+  .object({
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .default(1024 * 1024),
+    maxBatchSize: z.number().int().positive().max(10_000).default(5_000),
+    retries: z.number().int().min(0).max(20).default(5),
+  })
+  .strict();

@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+// MessageBus (port, routing)
+export * from './bus/index.js';
 // Errors
 export {
   BusyError,
@@ -54,6 +56,10 @@ export {
   noopLogger,
 } from './logger.js';
 export { type BackoffOptions, backoffDelay, sleep, withRetry } from './retry.js';
+// EventRouter and Agent
+export * from './router/index.js';
+// Scheduler: fleet inventory, metrics sources, filters, strategies, pipeline
+export * from './scheduler/index.js';
 // EventStore
 export type { AppendRecord, DriverCapabilities, DriverQuery, EventStoreDriver } from './store/driver.js';
 export {
@@ -66,9 +72,3 @@ export {
 export type { FollowOptions } from './store/follow.js';
 export { planTransition, type TransitionPlan } from './store/transition-rules.js';
 export { parseOrThrow } from './validation.js';
-// MessageBus (port, routing)
-export * from './bus/index.js';
-// Scheduler: fleet inventory, metrics sources, filters, strategies, pipeline
-export * from './scheduler/index.js';
-// EventRouter and Agent
-export * from './router/index.js';

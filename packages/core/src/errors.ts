@@ -6,15 +6,19 @@
  */
 
 /** Every error code ctlplane throws. */
-export type CtlplaneErrorCode =
-  | 'VALIDATION'
-  | 'CONFLICT'
-  | 'NOT_FOUND'
-  | 'CLOSED'
-  | 'UNAVAILABLE'
-  | 'BUSY'
-  | 'UNAUTHORIZED'
-  | 'UNSUPPORTED';
+export const ERROR_CODES = [
+  'VALIDATION',
+  'CONFLICT',
+  'NOT_FOUND',
+  'CLOSED',
+  'UNAVAILABLE',
+  'BUSY',
+  'UNAUTHORIZED',
+  'UNSUPPORTED',
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type CtlplaneErrorCode = (typeof ERROR_CODES)[number];
 
 /** Base class of every error ctlplane throws on purpose. */
 export class CtlplaneError extends Error {
@@ -141,6 +145,6 @@ export class UnsupportedError extends CtlplaneError {
 export function isCtlplaneError(err: unknown, code?: CtlplaneErrorCode): err is CtlplaneError {
   if (typeof err !== 'object' || err === null) return false;
   const c = (err as { code?: unknown }).code;
-  if (typeof c !== 'string') return false;
-  return code === undefined ? err instanceof Error : c === code;
+  if (!(err instanceof Error) || !ERROR_CODES.includes(c as CtlplaneErrorCode)) return false;
+  return code === undefined || c === code;
 }

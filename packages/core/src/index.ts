@@ -14,6 +14,7 @@ export {
   ConflictError,
   CtlplaneError,
   type CtlplaneErrorCode,
+  ERROR_CODES,
   isCtlplaneError,
   NotFoundError,
   UnauthorizedError,

@@ -1,1 +1,10 @@
-export {};
+/**
+ * `@ctlplane/adapters/mysql`: MySQL ≥ 8.0 / MariaDB ≥ 10.6 backends on mysql2 (an optional peer
+ * dependency: `npm install mysql2`).
+ *
+ * @packageDocumentation
+ */
+export type { Migration } from './migration.js';
+export { MIGRATIONS, type MigrateResult, migrate } from './migrations.js';
+export { MysqlEventStoreDriver, type MysqlEventStoreOptions } from './mysql-event-store.js';
+export { type MysqlOptions, TABLE_PREFIX_PATTERN } from './options.js';

@@ -1,0 +1,93 @@
+/**
+ * Versioned migrations for every MySQL backend, recorded in `<prefix>migrations`. Safe to run
+ * twice and from two processes at once: a named lock (GET_LOCK) serialises runners, applied
+ * versions are skipped, and each statement is idempotent so a crash mid-way is repaired by the
+ * next run.
+ *
+ * @module
+ */
+import { isCtlplaneError, UnavailableError } from '@ctlplane/core';
+import type { RowDataPacket } from 'mysql2/promise';
+import { mapMysqlError } from './errors.js';
+import { EVENT_STORE_MIGRATIONS } from './event-store-migrations.js';
+import type { Migration } from './migration.js';
+import { FLEET_MIGRATIONS } from './mysql-fleet-migrations.js';
+import { type MysqlOptions, parseMysqlOptions } from './options.js';
+import { checkServerVersion, managedPool } from './pool.js';
+
+/** Every migration ctlplane ships, in version order. */
+export const MIGRATIONS: readonly Migration[] = [...EVENT_STORE_MIGRATIONS, ...FLEET_MIGRATIONS].sort(
+  (a, b) => a.version - b.version,
+);
+
+/** What a migration run did. */
+export interface MigrateResult {
+  /** Versions applied by this run. */
+  readonly applied: readonly number[];
+  /** Versions that were already applied. */
+  readonly skipped: readonly number[];
+  /** The database server's version string. */
+  readonly serverVersion: string;
+}
+
+/**
+ * Apply every pending migration.
+ *
+ * @example
+ * ```ts
+ * import { migrate } from '@ctlplane/adapters/mysql';
+ * await migrate({ url: 'mysql://root@127.0.0.1:3306/test' });
+ * ```
+ */
+export async function migrate(options: MysqlOptions & { lockTimeoutS?: number }): Promise<MigrateResult> {
+  const { lockTimeoutS = 60, ...rest } = options;
+  const o = parseMysqlOptions(rest, 'migrate options');
+  const log = o.logger.child('mysql:migrate');
+  const mp = managedPool({ ...o, poolSize: 1 });
+  const p = o.tablePrefix;
+  const conn = await mp.pool.getConnection().catch((err: unknown) => {
+    void mp.close();
+    throw mapMysqlError(err, 'migrate');
+  });
+  const lockName = `ctlplane.migrate.${p}`;
+  try {
+    const serverVersion = await checkServerVersion(conn);
+    const [lock] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(CONCAT(DATABASE(), ?), ?) AS got', [
+      lockName,
+      lockTimeoutS,
+    ]);
+    if (lock[0]?.got !== 1)
+      throw new UnavailableError(`migrate: another runner held the lock for ${lockTimeoutS}s`);
+    try {
+      await conn.query(
+        `CREATE TABLE IF NOT EXISTS \`${p}migrations\` (
+          version BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+          name VARCHAR(191) NOT NULL,
+          applied_at DATETIME(3) NOT NULL
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+      );
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT version FROM \`${p}migrations\``);
+      const done = new Set(rows.map((r) => Number(r.version)));
+      const applied: number[] = [];
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        for (const statement of m.up(p)) await conn.query(statement);
+        await conn.query(
+          `INSERT IGNORE INTO \`${p}migrations\` (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(3))`,
+          [m.version, m.name],
+        );
+        applied.push(m.version);
+        log.info('applied migration', { version: m.version, name: m.name });
+      }
+      return { applied, skipped: [...done].sort((a, b) => a - b), serverVersion };
+    } finally {
+      await conn.query('SELECT RELEASE_LOCK(CONCAT(DATABASE(), ?))', [lockName]).catch(() => {});
+    }
+  } catch (err) {
+    if (isCtlplaneError(err)) throw err;
+    throw mapMysqlError(err, 'migrate');
+  } finally {
+    conn.release();
+    await mp.close();
+  }
+}

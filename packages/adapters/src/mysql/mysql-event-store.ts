@@ -1,0 +1,165 @@
+/**
+ * The MySQL/MariaDB EventStore backend on mysql2's promise API and one bounded pool.
+ *
+ * @module
+ */
+import type {
+  AppendRecord,
+  ClaimInput,
+  DriverQuery,
+  EventPage,
+  EventStoreDriver,
+  FeedFilter,
+  FeedPage,
+  StoredEvent,
+  TransitionInput,
+  TransitionOutcome,
+} from '@ctlplane/core';
+import type { Pool } from 'mysql2/promise';
+import { migrate } from './migrations.js';
+import { type MysqlOptions, type ParsedMysqlOptions, parseMysqlOptions } from './options.js';
+import { checkServerVersion, type ManagedPool, managedPool } from './pool.js';
+import { appendEvents, type SqlContext } from './sql/append.js';
+import { claimEvents } from './sql/claim.js';
+import { changeLease } from './sql/lease.js';
+import { feedHead, getEvent, pruneEvents, queryEvents, readFeed } from './sql/read.js';
+import { transitionEvents } from './sql/transition.js';
+
+/** Options of {@link MysqlEventStoreDriver}. */
+export interface MysqlEventStoreOptions extends MysqlOptions {
+  /** Apply pending migrations before the first call (default false: run `ctlplane migrate`). */
+  migrate?: boolean;
+  /** @internal Test hook: awaited inside every write transaction just before it commits. */
+  beforeCommit?: (operation: string) => Promise<void>;
+}
+
+/**
+ * An EventStore backend on MySQL ≥ 8.0 or MariaDB ≥ 10.6. Several processes may share it.
+ *
+ * @example
+ * ```ts
+ * import { EventStore } from '@ctlplane/core';
+ * import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
+ *
+ * const driver = new MysqlEventStoreDriver({ url: 'mysql://root@127.0.0.1:3306/test', poolSize: 4, migrate: true });
+ * const store = new EventStore({ driver, types });
+ * ```
+ */
+export class MysqlEventStoreDriver implements EventStoreDriver {
+  /** Backend name. */
+  readonly name = 'mysql';
+  /** Shared by many processes; durable. */
+  readonly capabilities = { multiProcess: true, durable: true } as const;
+  readonly #o: ParsedMysqlOptions;
+  readonly #pool: ManagedPool;
+  readonly #ready: Promise<void>;
+  readonly #listeners = new Set<() => void>();
+  readonly #ctx: SqlContext;
+
+  /** @param options - connection, table prefix and pool size; validated here */
+  constructor(options: MysqlEventStoreOptions) {
+    const { migrate: autoMigrate = false, beforeCommit, ...rest } = options;
+    const o = parseMysqlOptions(rest, 'MysqlEventStoreDriver options');
+    const mp = managedPool(o);
+    this.#o = o;
+    this.#pool = mp;
+    this.#ctx = { pool: mp.pool, prefix: o.tablePrefix, beforeCommit };
+    this.#ready = (async () => {
+      await checkServerVersion(mp.pool);
+      if (autoMigrate) await migrate({ pool: mp.pool, tablePrefix: o.tablePrefix, logger: o.logger });
+    })();
+    // A failed start is reported by every call; never as an unhandled rejection.
+    this.#ready.catch(() => {});
+  }
+
+  /** The validated table prefix. */
+  get tablePrefix(): string {
+    return this.#o.tablePrefix;
+  }
+
+  /** The mysql2 pool, to share with other MySQL backends (e.g. the fleet). */
+  get pool(): Pool {
+    return this.#pool.pool;
+  }
+
+  /** Connections the pool holds open now (never more than `poolSize`). */
+  connections(): number {
+    return this.#pool.connections();
+  }
+
+  /** Resolves once the server version was checked (and migrations applied, if asked). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  async append(records: readonly AppendRecord[]): Promise<StoredEvent[]> {
+    await this.#ready;
+    const out = await appendEvents(this.#ctx, records);
+    this.#notify();
+    return out;
+  }
+
+  async get(id: number): Promise<StoredEvent | null> {
+    await this.#ready;
+    return getEvent(this.#pool.pool, this.#o.tablePrefix, id);
+  }
+
+  async query(query: DriverQuery): Promise<EventPage> {
+    await this.#ready;
+    return queryEvents(this.#pool.pool, this.#o.tablePrefix, query);
+  }
+
+  async transition(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
+    await this.#ready;
+    const out = await transitionEvents(this.#ctx, inputs);
+    this.#notify();
+    return out;
+  }
+
+  async claim(input: ClaimInput): Promise<StoredEvent[]> {
+    await this.#ready;
+    const out = await claimEvents(this.#ctx, input);
+    if (out.length > 0) this.#notify();
+    return out;
+  }
+
+  async renew(id: number, owner: string, leaseMs: number): Promise<StoredEvent> {
+    await this.#ready;
+    return changeLease(this.#pool.pool, this.#o.tablePrefix, id, owner, leaseMs);
+  }
+
+  async release(id: number, owner: string): Promise<StoredEvent> {
+    await this.#ready;
+    return changeLease(this.#pool.pool, this.#o.tablePrefix, id, owner, 0);
+  }
+
+  async readFeed(cursor: number, limit: number, filter: FeedFilter): Promise<FeedPage> {
+    await this.#ready;
+    return readFeed(this.#pool.pool, this.#o.tablePrefix, cursor, limit, filter);
+  }
+
+  async head(): Promise<number> {
+    await this.#ready;
+    return feedHead(this.#pool.pool, this.#o.tablePrefix);
+  }
+
+  async prune(before: Date, limit: number): Promise<number> {
+    await this.#ready;
+    return pruneEvents(this.#pool.pool, this.#o.tablePrefix, before, limit);
+  }
+
+  onCommit(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    await this.#ready.catch(() => {});
+    await this.#pool.close();
+  }
+
+  #notify(): void {
+    for (const l of this.#listeners) l();
+  }
+}

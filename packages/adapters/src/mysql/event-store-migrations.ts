@@ -34,7 +34,7 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
         updated_at DATETIME(3) NOT NULL,
         PRIMARY KEY (id),
         UNIQUE KEY uq_idempotency_key (idempotency_key),
-        UNIQUE KEY uq_seq (seq),
+        KEY ix_seq (seq),
         KEY ix_region_seq (region, seq),
         KEY ix_status_server (status, server_id, id),
         KEY ix_status_region (status, region, id),

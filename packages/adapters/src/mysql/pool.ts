@@ -54,7 +54,8 @@ export function managedPool(o: ParsedMysqlOptions): ManagedPool {
   return {
     pool,
     owned: !o.pool,
-    connections: () => (pool as unknown as PoolInternals).pool?._allConnections?.length ?? 0,
+    connections: () =>
+      closing ? 0 : ((pool as unknown as PoolInternals).pool?._allConnections?.length ?? 0),
     close: () => {
       if (!o.pool) closing ??= pool.end();
       return closing ?? Promise.resolve();
@@ -62,8 +63,12 @@ export function managedPool(o: ParsedMysqlOptions): ManagedPool {
   };
 }
 
+const BEGIN = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; ';
+
 /** @internal A transaction on one pooled connection. */
 export interface Tx {
+  /** The server's id of this connection (`CONNECTION_ID()`). */
+  readonly connectionId: number;
   /** Run statements inside the transaction. */
   query<T>(sql: string, params?: unknown[]): Promise<T>;
   /** Run the last statements and COMMIT in the same round trip; returns their results. */
@@ -89,20 +94,31 @@ export async function inTransaction<T>(
   }
   let committing = false;
   let broken = false;
+  let begun = false;
+  // The transaction starts with the first statement's round trip, not one of its own. Statement
+  // templates never contain ';' except between statements (values are bound as parameters).
+  const send = async <R>(sql: string, params: unknown[]): Promise<R> => {
+    const prefix = begun ? '' : BEGIN;
+    begun = true;
+    const [results] = await conn.query(`${prefix}${sql}`, params);
+    if (!prefix) return results as R;
+    const rest = (results as unknown[]).slice(2);
+    return (sql.split(';').length === 1 ? rest[0] : rest) as R;
+  };
   const tx: Tx = {
-    query: async <R>(sql: string, params: unknown[] = []) => (await conn.query(sql, params))[0] as R,
-    commit: async <R>(sql: string, params: unknown[] = []) => {
+    connectionId: (conn as unknown as { connection: { threadId: number } }).connection.threadId,
+    query: (sql, params = []) => send(sql, params),
+    commit: async (sql, params = []) => {
       await beforeCommit?.(operation);
       committing = true;
-      return (await conn.query(`${sql}; COMMIT`, params))[0] as R;
+      return send(`${sql}; COMMIT`, params);
     },
   };
   try {
-    await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION');
     return await fn(tx);
   } catch (err) {
     broken = isConnectionError(err);
-    if (!broken) await conn.query('ROLLBACK').catch(() => (broken = true));
+    if (!broken && begun) await conn.query('ROLLBACK').catch(() => (broken = true));
     if (isCtlplaneError(err)) throw err;
     throw mapMysqlError(err, operation, committing);
   } finally {

@@ -48,24 +48,42 @@ export function appendEvents(ctx: SqlContext, records: readonly AppendRecord[]):
         await tx.commit('DO 0');
         return records.map((r) => existing.get(r.idempotencyKey!)!);
       }
+      const [, idRow] = await tx.query<[unknown, RowDataPacket[]]>(
+        'SET @now := UTC_TIMESTAMP(3); SELECT CONNECTION_ID() AS c',
+      );
+      // Placeholder positions: negative, unique per live connection, replaced before commit. The
+      // seq index is not unique on purpose: inserting next to another transaction's uncommitted
+      // placeholder in a unique index would wait on its duplicate-check lock. The rows are then
+      // found with a plain (non-locking) read and updated by primary key only, so the commit
+      // stage never waits on a neighbour's row while holding the feed counter.
+      const base = -tx.connectionId * 16_384 - 1;
+      const placeholders = fresh.map((_, i) => base - i);
       const params: unknown[] = [];
       const tuples = fresh.map((index, i) => {
         const r = records[index]!;
-        params.push(i, r.type, r.region, r.serverId, r.status, r.idempotencyKey, JSON.stringify(r.payload));
-        // Placeholder position: negative and unique per live connection, replaced before commit.
-        return '(-(CONNECTION_ID() * 16384 + ?) - 1, ?, ?, ?, ?, ?, ?, @now, @now)';
+        params.push(
+          placeholders[i],
+          r.type,
+          r.region,
+          r.serverId,
+          r.status,
+          r.idempotencyKey,
+          JSON.stringify(r.payload),
+        );
+        return '(?, ?, ?, ?, ?, ?, ?, @now, @now)';
       });
-      await tx.query(
-        `SET @now := UTC_TIMESTAMP(3); INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${tuples.join(', ')}`,
-        params,
+      const [, , inserted] = await tx.query<[unknown, unknown, RowDataPacket[]]>(
+        `SET @now := UTC_TIMESTAMP(3); INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${tuples.join(', ')}; SELECT id FROM ${t} WHERE seq IN (?) ORDER BY id`,
+        [...params, placeholders],
       );
+      const ids = inserted.map((r) => Number(r.id));
       const results = await tx.commit<unknown[]>(
         [
           `UPDATE \`${ctx.prefix}feed_seq\` SET v = (@s := v) + ? WHERE id = 1`,
-          `UPDATE ${t} SET seq = (@s := @s + 1) WHERE seq < 0 AND seq >= -(CONNECTION_ID() * 16384 + ?) - 1 AND seq <= -(CONNECTION_ID() * 16384) - 1 ORDER BY id`,
+          `UPDATE ${t} SET seq = (@s := @s + 1) WHERE id IN (?) ORDER BY id`,
           `SELECT id, seq, created_at FROM ${t} WHERE seq > @s - ? AND seq <= @s ORDER BY seq`,
         ].join('; '),
-        [fresh.length, fresh.length - 1, fresh.length],
+        [fresh.length, ids, fresh.length],
       );
       const idRows = results[2] as RowDataPacket[];
       const out = new Map<number, StoredEvent>();

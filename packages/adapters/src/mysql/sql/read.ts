@@ -23,7 +23,7 @@ export async function getEvent(pool: Pool, p: string, id: number): Promise<Store
 /**
  * @internal The feed: `seq > cursor` in seq order. Positions are handed out under a lock held
  * to commit, so once position n is visible every position below n is visible or never will be.
- * With a region it uses `ix_region_seq (region, seq)`, otherwise `uq_seq`.
+ * With a region it uses `ix_region_seq (region, seq)`, otherwise `ix_seq`.
  */
 export async function readFeed(
   pool: Pool,

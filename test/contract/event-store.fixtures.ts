@@ -14,6 +14,9 @@ const schemas = {
 /** The event types every EventStore contract test registers. */
 export const testTypes = defineEventTypes(schemas);
 
+/** The test event types' schemas. */
+export type TestSchemas = typeof schemas;
+
 /** An EventStore over the test types. */
 export type TestStore = EventStore<typeof schemas>;
 

@@ -47,6 +47,9 @@ export {
   TERMINAL_STATUSES,
   TRANSITIONS,
 } from './events/status.js';
+export { toWireEvent, type WireEvent, wireEventSchema } from './events/wire.js';
+// Harpoon: aggregator, outbox relay, HTTP server and client
+export * from './harpoon/index.js';
 // Logging, retries, validation
 export {
   consoleLogger,

@@ -47,4 +47,15 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
       `INSERT IGNORE INTO \`${p}feed_seq\` (id, v) VALUES (1, 0)`,
     ],
   },
+  {
+    version: 2026113011,
+    name: 'relay cursors',
+    up: (p) => [
+      `CREATE TABLE IF NOT EXISTS \`${p}relay_cursors\` (
+        name VARCHAR(191) NOT NULL PRIMARY KEY,
+        cursor_pos BIGINT UNSIGNED NOT NULL,
+        updated_at DATETIME(3) NOT NULL
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    ],
+  },
 ];

@@ -6,5 +6,6 @@
  */
 export type { Migration } from './migration.js';
 export { MIGRATIONS, type MigrateResult, migrate } from './migrations.js';
+export { MysqlCursorStore } from './mysql-cursor-store.js';
 export { MysqlEventStoreDriver, type MysqlEventStoreOptions } from './mysql-event-store.js';
 export { type MysqlOptions, TABLE_PREFIX_PATTERN } from './options.js';

@@ -146,6 +146,14 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
     return stored as EventOf<M>[];
   }
 
+  /**
+   * Check events without storing them: throws the `ValidationError` that `append` would.
+   * Harpoon uses it so that one bad request never fails the batch it would have joined.
+   */
+  validate(events: readonly NewEventOf<M>[]): void {
+    events.forEach((e, i) => this.#toRecord(e, i));
+  }
+
   /** Append one event. Same rules as {@link EventStore.append}. */
   async appendOne(event: NewEventOf<M>): Promise<EventOf<M>> {
     const [stored] = await this.append([event]);

@@ -1,0 +1,257 @@
+/**
+ * Harpoon: the event aggregator and database proxy. The only component that touches the events
+ * table; it coalesces callers' requests into few transactions, shares identical reads, bounds its
+ * queues, and relays every committed change to the message bus.
+ *
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { z } from 'zod';
+import type { MessageBus } from '../bus/message-bus.js';
+import { ValidationError } from '../errors.js';
+import type {
+  ClaimInput,
+  EventPage,
+  EventQuery,
+  FeedFilter,
+  FeedPage,
+  TransitionInput,
+  TransitionOutcome,
+} from '../events/model.js';
+import type { EventTypeMap } from '../events/registry.js';
+import { type Logger, noopLogger } from '../logger.js';
+import type { EventOf, EventStore, NewEventOf } from '../store/event-store.js';
+import type { FollowOptions } from '../store/follow.js';
+import { parseOrThrow } from '../validation.js';
+import type { HarpoonApi } from './api.js';
+import { Batcher } from './batcher.js';
+import type { RelayCursorStore } from './cursor-store.js';
+import { type BatchOptions, harpoonOptionsSchema, type RelaySettings } from './harpoon-options.js';
+import { OutboxRelay, type OutboxRelayEvents } from './outbox-relay.js';
+import { SingleFlight } from './single-flight.js';
+
+/** Events Harpoon emits (its relay's events included). */
+export interface HarpoonEvents extends OutboxRelayEvents {
+  /** A group-committed batch ran. */
+  'harpoon:batch': (e: { kind: 'create' | 'transition'; size: number; ms: number }) => void;
+  /** A request was refused because the queue is full. */
+  'harpoon:busy': (e: { kind: 'create' | 'transition'; pending: number }) => void;
+}
+
+/** Options of {@link Harpoon}. */
+export interface HarpoonOptions<M extends EventTypeMap> {
+  /** The event store Harpoon owns (the only one with database access). */
+  store: EventStore<M>;
+  /** Where committed changes are forwarded; without it, callers watch the feed instead. */
+  bus?: MessageBus;
+  /** Where the relay saves its cursor; required with `bus`. */
+  cursors?: RelayCursorStore;
+  /** Group commit of creates. */
+  creates?: BatchOptions;
+  /** Group commit of transitions. */
+  transitions?: BatchOptions;
+  /** Requests queued across both kinds before `BusyError` (default 10,000). */
+  maxPending?: number;
+  /** Outbox relay settings, or `false` to run none in this process. */
+  relay?: RelaySettings | false;
+  /** Delete terminal events older than `retentionMs` every `intervalMs`. */
+  prune?: { retentionMs: number; intervalMs?: number };
+  /** Logger (default: no-op). */
+  logger?: Logger;
+}
+
+/** Counters of a running Harpoon. */
+export interface HarpoonStats {
+  /** Requests queued or in flight. */
+  readonly pending: number;
+  /** Transactions run for creates and transitions. */
+  readonly batches: number;
+  /** Reads served by a read already in flight. */
+  readonly sharedReads: number;
+  /** Changes the relay published. */
+  readonly published: number;
+  /** The relay's saved feed position. */
+  readonly relayCursor: number;
+}
+
+/**
+ * The sole gateway to the events table.
+ *
+ * @example
+ * ```ts
+ * import { Harpoon } from '@ctlplane/core';
+ * import { MemoryBus, MemoryCursorStore } from '@ctlplane/adapters/memory';
+ *
+ * const harpoon = new Harpoon({ store, bus: new MemoryBus(), cursors: new MemoryCursorStore() });
+ * harpoon.start();
+ * const event = await harpoon.create({ type: 'droplet.create', payload, region: 'nyc1' });
+ * ```
+ */
+export class Harpoon<M extends EventTypeMap = EventTypeMap>
+  extends EventEmitter<HarpoonEvents>
+  implements HarpoonApi<M>
+{
+  readonly #store: EventStore<M>;
+  readonly #o: z.output<typeof harpoonOptionsSchema>;
+  readonly #creates: Batcher<NewEventOf<M>, EventOf<M>>;
+  readonly #transitions: Batcher<TransitionInput, EventOf<M>>;
+  readonly #reads = new SingleFlight<unknown>();
+  readonly #relay: OutboxRelay | null;
+  readonly #log: Logger;
+  #pruneTimer: NodeJS.Timeout | null = null;
+
+  /** @param options - the store, the bus and limits; validated here */
+  constructor(options: HarpoonOptions<M>) {
+    super();
+    const { store, bus, cursors, logger, ...rest } = options;
+    this.#o = Object.freeze(parseOrThrow(harpoonOptionsSchema, rest, 'Harpoon options'));
+    this.#store = store;
+    this.#log = (logger ?? noopLogger).child('harpoon');
+    this.#creates = new Batcher({
+      name: 'Harpoon creates',
+      ...this.#o.creates,
+      maxPending: this.#o.maxPending,
+      run: (items) => this.#timed('create', items.length, () => this.#store.append(items)),
+    });
+    this.#transitions = new Batcher({
+      name: 'Harpoon transitions',
+      ...this.#o.transitions,
+      maxPending: this.#o.maxPending,
+      run: async (items) => {
+        const outcomes = await this.#timed('transition', items.length, () =>
+          this.#store.transitionMany(items),
+        );
+        return outcomes.map((o) => (o.ok ? (o.event as EventOf<M>) : o.error));
+      },
+    });
+    this.#relay =
+      bus && this.#o.relay !== false
+        ? new OutboxRelay({
+            store: store as unknown as EventStore,
+            bus,
+            cursors: requireCursors(cursors),
+            ...this.#o.relay,
+            logger: this.#log,
+          })
+        : null;
+    this.#relay?.on('relay:published', (e) => this.emit('relay:published', e));
+    this.#relay?.on('relay:error', (e) => this.emit('relay:error', e));
+  }
+
+  /** Start the outbox relay and the pruner (idempotent). */
+  start(): this {
+    this.#relay?.start();
+    if (this.#o.prune && !this.#pruneTimer) {
+      const { retentionMs, intervalMs } = this.#o.prune;
+      this.#pruneTimer = setInterval(() => {
+        this.#store
+          .prune(retentionMs)
+          .catch((err: Error) => this.#log.warn('prune failed', { error: err.message }));
+      }, intervalMs);
+      this.#pruneTimer.unref();
+    }
+    return this;
+  }
+
+  /** Counters for dashboards and metrics. */
+  get stats(): HarpoonStats {
+    return {
+      pending: this.#creates.pending + this.#transitions.pending,
+      batches: this.#creates.batches + this.#transitions.batches,
+      sharedReads: this.#reads.shared,
+      published: this.#relay?.published ?? 0,
+      relayCursor: this.#relay?.cursor ?? 0,
+    };
+  }
+
+  /** The relay's lag behind the feed head, in changes (0 without a relay). */
+  relayLag(): Promise<number> {
+    return this.#relay?.lag() ?? Promise.resolve(0);
+  }
+
+  async create(event: NewEventOf<M>): Promise<EventOf<M>> {
+    this.#store.validate([event]);
+    return this.#busy('create', this.#creates.submit(event));
+  }
+
+  createMany(events: readonly NewEventOf<M>[]): Promise<EventOf<M>[]> {
+    return this.#store.append(events);
+  }
+
+  async transition(input: TransitionInput): Promise<EventOf<M>> {
+    return this.#busy('transition', this.#transitions.submit(input));
+  }
+
+  transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
+    return this.#store.transitionMany(inputs);
+  }
+
+  get(id: number): Promise<EventOf<M> | null> {
+    return this.#shared(`get:${id}`, () => this.#store.get(id));
+  }
+
+  query(query: EventQuery): Promise<EventPage<EventOf<M>>> {
+    return this.#shared(`query:${JSON.stringify(query)}`, () => this.#store.query(query));
+  }
+
+  readFeed(cursor: number, filter: FeedFilter & { limit?: number } = {}): Promise<FeedPage<EventOf<M>>> {
+    return this.#shared(`feed:${cursor}:${JSON.stringify(filter)}`, () =>
+      this.#store.readFeed(cursor, filter),
+    );
+  }
+
+  head(): Promise<number> {
+    return this.#shared('head', () => this.#store.head());
+  }
+
+  watch(cursor: number, options: FollowOptions = {}): AsyncIterable<FeedPage<EventOf<M>>> {
+    return this.#store.follow(cursor, options);
+  }
+
+  claim(input: ClaimInput): Promise<EventOf<M>[]> {
+    return this.#store.claim(input);
+  }
+
+  renew(id: number, owner: string, leaseMs: number): Promise<EventOf<M>> {
+    return this.#store.renew(id, owner, leaseMs);
+  }
+
+  release(id: number, owner: string): Promise<EventOf<M>> {
+    return this.#store.release(id, owner);
+  }
+
+  /** Finish queued requests, stop the relay (its saved cursor stays), stop pruning. The store stays open. */
+  async close(): Promise<void> {
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
+    this.#pruneTimer = null;
+    await Promise.all([this.#creates.close(), this.#transitions.close()]);
+    await this.#relay?.stop();
+  }
+
+  #shared<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.#reads.do(key, fn) as Promise<T>;
+  }
+
+  async #busy<T>(kind: 'create' | 'transition', p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'BUSY')
+        this.emit('harpoon:busy', { kind, pending: this.stats.pending });
+      throw err;
+    }
+  }
+
+  async #timed<T>(kind: 'create' | 'transition', size: number, fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const out = await fn();
+    this.emit('harpoon:batch', { kind, size, ms: performance.now() - t0 });
+    return out;
+  }
+}
+
+function requireCursors(cursors: RelayCursorStore | undefined): RelayCursorStore {
+  if (cursors) return cursors;
+  const message = 'required when a bus is given: where the relay saves its position';
+  throw new ValidationError(`invalid Harpoon options: cursors: ${message}`, [{ path: 'cursors', message }]);
+}

@@ -1,0 +1,194 @@
+/**
+ * The HTTP client of Harpoon: the same {@link HarpoonApi} as the in-process Harpoon, for callers in
+ * other processes. Uses the platform `fetch`.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { UnavailableError } from '../../errors.js';
+import type {
+  ClaimInput,
+  EventPage,
+  EventQuery,
+  FeedFilter,
+  FeedPage,
+  TransitionInput,
+  TransitionOutcome,
+} from '../../events/model.js';
+import type { EventTypeMap } from '../../events/registry.js';
+import { wireEventSchema } from '../../events/wire.js';
+import { maskSecrets } from '../../logger.js';
+import type { EventOf, NewEventOf } from '../../store/event-store.js';
+import type { FollowOptions } from '../../store/follow.js';
+import { parseOrThrow } from '../../validation.js';
+import type { HarpoonApi } from '../api.js';
+import { decodeError } from './error-codec.js';
+
+/** Options of {@link HarpoonClient}. */
+export interface HarpoonClientOptions {
+  /** Harpoon's base URL, e.g. `http://10.0.0.5:7300`. */
+  url: string;
+  /** This service's bearer token. */
+  token: string;
+  /** Per-request timeout in ms (default 30,000; long-polls add their wait). */
+  timeoutMs?: number;
+}
+
+const optionsSchema = z
+  .object({
+    url: z.url().refine((u) => /^https?:/.test(u), 'must be an http(s) URL'),
+    token: z.string().min(1),
+    timeoutMs: z.number().int().positive().default(30_000),
+  })
+  .strict();
+
+const events = z.object({ events: z.array(wireEventSchema) });
+const event = z.object({ event: wireEventSchema });
+const outcome = z.union([
+  z.object({ ok: z.literal(true), event: wireEventSchema }),
+  z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }).loose() }),
+]);
+
+/**
+ * Talks to a {@link HarpoonHttpServer}. Errors come back typed (`ValidationError` with its issues,
+ * `ConflictError`, `BusyError` with `retryAfterMs`, …).
+ *
+ * @example
+ * ```ts
+ * const harpoon = new HarpoonClient({ url: 'http://127.0.0.1:7300', token: process.env.API_TOKEN! });
+ * const created = await harpoon.create({ type: 'droplet.create', payload, region: 'nyc1' });
+ * ```
+ */
+export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements HarpoonApi<M> {
+  readonly #o: z.output<typeof optionsSchema>;
+
+  /** @param options - where Harpoon is and this service's token; validated here */
+  constructor(options: HarpoonClientOptions) {
+    this.#o = parseOrThrow(optionsSchema, options, 'HarpoonClient options');
+  }
+
+  async create(e: NewEventOf<M>): Promise<EventOf<M>> {
+    return (await this.#call('POST', '/v1/events', event, { event: e })).event as unknown as EventOf<M>;
+  }
+
+  async createMany(list: readonly NewEventOf<M>[]): Promise<EventOf<M>[]> {
+    return (await this.#call('POST', '/v1/events', events, { events: list }))
+      .events as unknown as EventOf<M>[];
+  }
+
+  async transition(input: TransitionInput): Promise<EventOf<M>> {
+    return (await this.#call('POST', '/v1/transitions', event, { transition: input }))
+      .event as unknown as EventOf<M>;
+  }
+
+  async transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
+    const out = await this.#call('POST', '/v1/transitions', z.object({ outcomes: z.array(outcome) }), {
+      transitions: inputs,
+    });
+    return out.outcomes.map((o) =>
+      o.ok ? { ok: true, event: o.event } : { ok: false, error: decodeError(0, o) },
+    );
+  }
+
+  async get(id: number): Promise<EventOf<M> | null> {
+    try {
+      return (await this.#call('GET', `/v1/events/${encodeURIComponent(id)}`, event))
+        .event as unknown as EventOf<M>;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NOT_FOUND') return null;
+      throw err;
+    }
+  }
+
+  async query(q: EventQuery = {}): Promise<EventPage<EventOf<M>>> {
+    const params = search({ ...q, status: q.status === undefined ? undefined : [q.status].flat().join(',') });
+    const page = await this.#call(
+      'GET',
+      `/v1/events?${params}`,
+      events.extend({ nextCursor: z.string().nullable() }),
+    );
+    return page as unknown as EventPage<EventOf<M>>;
+  }
+
+  async readFeed(
+    cursor: number,
+    filter: FeedFilter & { limit?: number; waitMs?: number } = {},
+  ): Promise<FeedPage<EventOf<M>>> {
+    const params = search({
+      ...filter,
+      cursor,
+      status: filter.status === undefined ? undefined : [filter.status].flat().join(','),
+    });
+    const page = await this.#call(
+      'GET',
+      `/v1/feed?${params}`,
+      events.extend({ cursor: z.number() }),
+      undefined,
+      filter.waitMs,
+    );
+    return page as unknown as FeedPage<EventOf<M>>;
+  }
+
+  async head(): Promise<number> {
+    return (await this.#call('GET', '/v1/head', z.object({ head: z.number() }))).head;
+  }
+
+  async *watch(cursor: number, options: FollowOptions = {}): AsyncIterable<FeedPage<EventOf<M>>> {
+    const { signal, pollMs = 10_000, ...filter } = options;
+    let at = cursor;
+    while (!signal?.aborted) {
+      const page = await this.readFeed(at, { ...filter, waitMs: pollMs });
+      at = page.cursor;
+      if (page.events.length > 0) yield page;
+    }
+  }
+
+  async claim(input: ClaimInput): Promise<EventOf<M>[]> {
+    return (await this.#call('POST', '/v1/claims', events, input)).events as unknown as EventOf<M>[];
+  }
+
+  async renew(id: number, owner: string, leaseMs: number): Promise<EventOf<M>> {
+    return (await this.#call('POST', '/v1/leases/renew', event, { id, owner, leaseMs }))
+      .event as unknown as EventOf<M>;
+  }
+
+  async release(id: number, owner: string): Promise<EventOf<M>> {
+    return (await this.#call('POST', '/v1/leases/release', event, { id, owner }))
+      .event as unknown as EventOf<M>;
+  }
+
+  async #call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    waitMs = 0,
+  ): Promise<z.output<S>> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.#o.url.replace(/\/$/, '')}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#o.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#o.timeoutMs + waitMs),
+      });
+    } catch (err) {
+      throw new UnavailableError(
+        `Harpoon unreachable at ${maskSecrets(this.#o.url)}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const json: unknown = await res.json().catch(() => null);
+    if (!res.ok) throw decodeError(res.status, json);
+    return parseOrThrow(schema, json, `Harpoon response to ${method} ${path.split('?')[0]}`);
+  }
+}
+
+function search(values: Record<string, unknown>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== null) p.set(k, String(v));
+  return p.toString();
+}

@@ -1,0 +1,76 @@
+/**
+ * Typed errors over HTTP: one JSON shape and status per error code, and back again.
+ *
+ * @module
+ */
+import {
+  BusyError,
+  ClosedError,
+  ConflictError,
+  type CtlplaneErrorCode,
+  isCtlplaneError,
+  NotFoundError,
+  UnauthorizedError,
+  UnavailableError,
+  UnsupportedError,
+  ValidationError,
+  type ValidationIssue,
+} from '../../errors.js';
+import { maskSecrets } from '../../logger.js';
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: {
+    code: CtlplaneErrorCode | 'INTERNAL';
+    message: string;
+    issues?: readonly ValidationIssue[];
+    retryAfterMs?: number;
+  };
+}
+
+const STATUS: Record<CtlplaneErrorCode | 'INTERNAL', number> = {
+  VALIDATION: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  BUSY: 429,
+  CLOSED: 503,
+  UNAVAILABLE: 503,
+  UNSUPPORTED: 501,
+  INTERNAL: 500,
+};
+
+/** @internal HTTP status and body for an error; internals are not leaked. */
+export function encodeError(err: unknown): { status: number; body: ErrorBody } {
+  if (!isCtlplaneError(err)) {
+    return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
+  }
+  const body: ErrorBody = { error: { code: err.code, message: maskSecrets(err.message) } };
+  if (err instanceof ValidationError) body.error.issues = err.issues;
+  if (err instanceof BusyError) body.error.retryAfterMs = err.retryAfterMs;
+  return { status: STATUS[err.code], body };
+}
+
+/** @internal The typed error an error response stands for. */
+export function decodeError(status: number, body: unknown): Error {
+  const e = (body as Partial<ErrorBody> | null)?.error;
+  const message = typeof e?.message === 'string' ? e.message : `HTTP ${status}`;
+  switch (e?.code) {
+    case 'VALIDATION':
+      return new ValidationError(message, Array.isArray(e.issues) ? e.issues : []);
+    case 'CONFLICT':
+      return new ConflictError(message);
+    case 'NOT_FOUND':
+      return new NotFoundError(message);
+    case 'UNAUTHORIZED':
+      return new UnauthorizedError(message);
+    case 'BUSY':
+      return new BusyError(message, typeof e.retryAfterMs === 'number' ? e.retryAfterMs : 100);
+    case 'CLOSED':
+      return new ClosedError(message.replace(/ is closed$/, ''));
+    case 'UNSUPPORTED':
+      return new UnsupportedError(message);
+    default:
+      return new UnavailableError(`Harpoon: ${message}`, { transient: status === 503 || status === 502 });
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * `npm run bench -- harpoon [--quick]`: 1,000 concurrent callers creating single events directly
+ * (a pool of 16 connections, one transaction per event) versus through Harpoon (group commit over
+ * a pool of 4), on MariaDB and RabbitMQ in one run; then the outbox relay's publish rate against
+ * a raw amqplib confirm-channel publisher to the same kind of quorum queue.
+ */
+import { randomBytes } from 'node:crypto';
+import { AmqpBus } from '@ctlplane/adapters/amqp';
+import { MysqlCursorStore, MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
+import { EventStore, Harpoon, toWireEvent, wireEventSchema } from '@ctlplane/core';
+import { connect } from 'amqplib';
+import { createPool, type RowDataPacket } from 'mysql2/promise';
+import { create, type TestSchemas, testTypes } from '../test/contract/event-store.fixtures.js';
+import { percentile, table, writeReport } from './lib/report.js';
+
+const mysqlUrl = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const amqpUrl = process.env.CTLPLANE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const quick = process.argv.includes('--quick');
+const CALLERS = 1_000;
+const DURATION_MS = quick ? 3_000 : 8_000;
+const RELAY_EVENTS = quick ? 10_000 : 40_000;
+const HARPOON_POOL = 4;
+const admin = createPool({ uri: mysqlUrl, connectionLimit: 2 });
+const prefixes: string[] = [];
+
+async function freshStore(poolSize: number) {
+  const tablePrefix = `hbench_${randomBytes(3).toString('hex')}_`;
+  prefixes.push(tablePrefix);
+  await migrate({ url: mysqlUrl, tablePrefix });
+  const driver = new MysqlEventStoreDriver({ url: mysqlUrl, tablePrefix, poolSize });
+  return { driver, tablePrefix, store: new EventStore({ driver, types: testTypes }) };
+}
+
+/** `CALLERS` loops each creating one event at a time for `DURATION_MS`; returns events/s. */
+async function callers(createOne: (i: number) => Promise<unknown>): Promise<{ eps: number; p99: number }> {
+  const end = Date.now() + DURATION_MS;
+  let done = 0;
+  const lat: number[] = [];
+  await Promise.all(
+    Array.from({ length: CALLERS }, async (_, c) => {
+      for (let i = 0; Date.now() < end; i++) {
+        const t0 = performance.now();
+        await createOne(c * 1_000_000 + i);
+        lat.push(performance.now() - t0);
+        done++;
+      }
+    }),
+  );
+  return { eps: done / (DURATION_MS / 1000), p99: percentile(lat, 99) };
+}
+
+async function serverConnections(): Promise<number> {
+  const [rows] = await admin.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE()',
+  );
+  return Number(rows[0]!.n);
+}
+
+async function rawAmqpRate(n: number, body: string): Promise<number> {
+  const conn = await connect(amqpUrl);
+  const ch = await conn.createConfirmChannel();
+  const q = `raw-bench-${randomBytes(3).toString('hex')}`;
+  await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  const t0 = performance.now();
+  for (let sent = 0; sent < n; sent += 500) {
+    for (let i = 0; i < 500 && sent + i < n; i++) {
+      if (!ch.publish('', q, Buffer.from(body), { persistent: true, messageId: `m${sent + i}` })) {
+        await new Promise((r) => ch.once('drain', r));
+      }
+    }
+    await ch.waitForConfirms();
+  }
+  const eps = n / ((performance.now() - t0) / 1000);
+  await ch.deleteQueue(q);
+  await conn.close();
+  return eps;
+}
+
+async function main(): Promise<void> {
+  const m: Record<string, number> = {};
+  // 1. Direct: every caller its own transaction through a pool of 16.
+  const direct = await freshStore(16);
+  const baseConns = await serverConnections();
+  const d = await callers((i) => direct.store.append([create(i)]));
+  m.direct_db_connections = (await serverConnections()) - baseConns;
+  await direct.store.close();
+  m.direct_eps = Math.round(d.eps);
+  console.error('direct', d);
+
+  // 2. Through Harpoon: group commit over a pool of 4, relaying to RabbitMQ.
+  const exchange = `ctl-bench-${randomBytes(3).toString('hex')}`;
+  const queue = `bench-audit-${randomBytes(3).toString('hex')}`;
+  const h = await freshStore(HARPOON_POOL);
+  const bus = new AmqpBus({
+    urls: amqpUrl,
+    topology: { exchange, queues: [{ name: queue, bindings: ['evt.#'] }] },
+  });
+  await bus.ready();
+  const harpoon = new Harpoon<TestSchemas>({
+    store: h.store,
+    bus,
+    cursors: new MysqlCursorStore({ pool: h.driver.pool, tablePrefix: h.tablePrefix }),
+    creates: { maxBatch: 500, lingerMs: 2, concurrency: 3 },
+    maxPending: 20_000,
+  }).start();
+  const createdAt = new Map<number, number>();
+  const publishLat: number[] = [];
+  const consumer = new AmqpBus({ urls: amqpUrl, topology: { exchange } });
+  await consumer.subscribe({ queue, prefetch: 1_000 }, (dl) => {
+    const e = wireEventSchema.parse(dl.message.body);
+    const t = createdAt.get(e.id);
+    if (t !== undefined) publishLat.push(performance.now() - t);
+  });
+  let maxConns = 0;
+  const probe = setInterval(() => {
+    maxConns = Math.max(maxConns, h.driver.connections());
+  }, 5);
+  const base2 = await serverConnections();
+  const hr = await callers(async (i) => {
+    const t0 = performance.now();
+    const e = await harpoon.create(create(i));
+    createdAt.set(e.id, t0);
+  });
+  m.harpoon_server_side_connections = (await serverConnections()) - base2;
+  clearInterval(probe);
+  const committed = (
+    await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${h.tablePrefix}events\``)
+  )[0][0]!.n as number;
+  for (let i = 0; i < 600 && publishLat.length < Number(committed); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  m.harpoon_eps = Math.round(hr.eps);
+  m.harpoon_db_connections = maxConns;
+  m.harpoon_pool_size = HARPOON_POOL;
+  m.create_to_publish_p50_ms = Math.round(percentile(publishLat, 50));
+  m.create_to_publish_p99_ms = Math.round(percentile(publishLat, 99));
+  m.harpoon_vs_direct_ratio = Number((hr.eps / d.eps).toFixed(2));
+  m.lost = Number(committed) - publishLat.length;
+  console.error('harpoon', hr, { maxConns, committed, published: publishLat.length });
+  await harpoon.close();
+
+  // 3. Relay throughput: a backlog of committed events, relayed from a fresh cursor.
+  const r = await freshStore(4);
+  for (let i = 0; i < RELAY_EVENTS; i += 1_000)
+    await r.store.append(Array.from({ length: 1_000 }, (_, j) => create(i + j)));
+  const relayQueue = `bench-relay-${randomBytes(3).toString('hex')}`;
+  await bus.subscribe({ queue: relayQueue, bindings: ['evt.#'], prefetch: 1_000 }, () => {});
+  const relay = new Harpoon<TestSchemas>({
+    store: r.store,
+    bus,
+    cursors: new MysqlCursorStore({ pool: r.driver.pool, tablePrefix: r.tablePrefix }),
+    relay: { batchSize: 2_000, pollMs: 20 },
+  });
+  const t0 = performance.now();
+  relay.start();
+  const head = await r.store.head();
+  while (relay.stats.relayCursor < head) await new Promise((res) => setTimeout(res, 20));
+  const relayEps = RELAY_EVENTS / ((performance.now() - t0) / 1000);
+  await relay.close();
+  const sample = JSON.stringify(toWireEvent((await r.store.query({ limit: 1 })).events[0]!));
+  const rawEps = await rawAmqpRate(RELAY_EVENTS, sample);
+  m.relay_eps = Math.round(relayEps);
+  m.raw_amqp_eps = Math.round(rawEps);
+  m.relay_vs_raw_ratio = Number((relayEps / rawEps).toFixed(2));
+  await Promise.all([bus.deleteQueue(queue), bus.deleteQueue(relayQueue)]);
+  await Promise.all([consumer.close(), bus.close(), h.store.close(), r.store.close()]);
+  for (const p of prefixes) {
+    for (const t of [
+      'events',
+      'feed_seq',
+      'migrations',
+      'relay_cursors',
+      'fleet_servers',
+      'fleet_allocations',
+    ]) {
+      await admin.query(`DROP TABLE IF EXISTS \`${p}${t}\``);
+    }
+  }
+  await admin.end();
+
+  const body = [
+    `${CALLERS} concurrent callers, each creating one event at a time for ${DURATION_MS / 1000} s, on MariaDB; Harpoon relays to a RabbitMQ quorum queue. Same run, same machine.`,
+    '',
+    table(
+      ['design', 'events/s', 'DB connections', 'caller p99 (ms)'],
+      [
+        ['direct: pool of 16, one transaction per event', d.eps, m.direct_db_connections!, d.p99],
+        [`through Harpoon: group commit, pool of ${HARPOON_POOL}`, hr.eps, maxConns, hr.p99],
+      ],
+    ),
+    '',
+    `Harpoon vs direct: **${m.harpoon_vs_direct_ratio}×** (target ≥ 5×). Harpoon's connections peaked at ${maxConns} of its pool of ${HARPOON_POOL}. Create → confirmed publish → consumed: p50 ${m.create_to_publish_p50_ms} ms, p99 ${m.create_to_publish_p99_ms} ms. Committed but never published: ${m.lost}.`,
+    '',
+    table(
+      ['publisher', 'messages/s (confirmed, quorum queue)'],
+      [
+        [
+          `outbox relay (${RELAY_EVENTS.toLocaleString('en-US')} committed events, feed → bus → cursor)`,
+          relayEps,
+        ],
+        ['raw amqplib confirm channel, 500 in flight', rawEps],
+      ],
+    ),
+    '',
+    `Relay vs raw amqplib: **${m.relay_vs_raw_ratio}×** (target relay ≥ 10,000/s).`,
+  ].join('\n');
+  writeReport({ name: 'harpoon', title: 'Harpoon (`npm run bench -- harpoon`)', body, metrics: m });
+}
+
+await main();

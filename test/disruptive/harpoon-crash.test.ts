@@ -1,0 +1,165 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { HarpoonClient } from '@ctlplane/core';
+import type { RowDataPacket } from 'mysql2/promise';
+import { afterAll, expect, it } from 'vitest';
+import { create, type TestSchemas } from '../contract/event-store.fixtures.js';
+import { harpoonStack, recordPublished } from '../support/harpoon-stack.js';
+import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
+import { describeWith } from '../support/requires.js';
+
+const fixture = resolve(import.meta.dirname, '../integration/fixtures/harpoon-process.ts');
+const TOKEN = 'crash-test-token-0123456789';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function startHarpoon(prefix: string, exchange: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, prefix, exchange, String(port), TOKEN], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((res, rej) => {
+    child.stdout!.on('data', (b: Buffer) => {
+      if (b.toString().includes('LISTENING')) res(child);
+    });
+    child.once('exit', (code) => rej(new Error(`harpoon exited early with ${code}`)));
+  });
+}
+
+/** Create events from `callers` concurrent loops until `stop()`; returns the acknowledged ids. */
+function stream(client: HarpoonClient<TestSchemas>, callers: number) {
+  const acked = new Set<number>();
+  let failed = 0;
+  let running = true;
+  const loops = Array.from({ length: callers }, async (_, c) => {
+    for (let i = 0; running; i++) {
+      try {
+        acked.add((await client.create(create(c * 100_000 + i))).id);
+      } catch {
+        failed++;
+        await sleep(50);
+      }
+    }
+  });
+  return {
+    acked,
+    failed: () => failed,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+describeWith('mysql', 'Harpoon crash tests', () => {
+  describeWith('amqp', 'on RabbitMQ', () => {
+    const admin = testPool({ connectionLimit: 1 });
+    const prefixes: string[] = [];
+    afterAll(async () => {
+      for (const p of prefixes) await dropPrefixed(admin, p);
+      await admin.end();
+    });
+    const allIds = async (prefix: string) => {
+      const [rows] = await admin.query<RowDataPacket[]>(`SELECT id FROM \`${prefix}events\``);
+      return rows.map((r) => Number(r.id));
+    };
+
+    it('SIGKILL of the Harpoon process mid-stream loses no committed event', async () => {
+      const prefix = uniquePrefix('crash');
+      prefixes.push(prefix);
+      const exchange = `ctl-crash-${randomBytes(3).toString('hex')}`;
+      const audit = await recordPublished(exchange);
+      const port = await freePort();
+      let child = await startHarpoon(prefix, exchange, port);
+      const client = new HarpoonClient<TestSchemas>({
+        url: `http://127.0.0.1:${port}`,
+        token: TOKEN,
+        timeoutMs: 5_000,
+      });
+      const s = stream(client, 20);
+      try {
+        await expect.poll(() => s.acked.size, { timeout: 60_000 }).toBeGreaterThan(500);
+        child.kill('SIGKILL');
+        await sleep(500);
+        child = await startHarpoon(prefix, exchange, port);
+        const before = s.acked.size;
+        await expect.poll(() => s.acked.size, { timeout: 60_000 }).toBeGreaterThan(before + 500);
+        await s.stop();
+        const committed = await allIds(prefix);
+        expect(committed.length).toBeGreaterThanOrEqual(s.acked.size);
+        for (const id of s.acked) expect(committed).toContain(id);
+        await expect
+          .poll(() => committed.filter((id) => !audit.seen.has(id)).length, {
+            timeout: 60_000,
+            interval: 250,
+          })
+          .toBe(0);
+        console.log(
+          `harpoon SIGKILL: ${committed.length} committed (${s.acked.size} acknowledged, ${s.failed()} calls failed during the crash), 0 lost, ${audit.duplicates()} duplicates delivered`,
+        );
+      } finally {
+        await s.stop();
+        child.kill('SIGTERM');
+        await audit.close();
+      }
+    });
+
+    it('a 30 s RabbitMQ outage mid-stream loses no committed event', async () => {
+      const prefix = uniquePrefix('outage');
+      prefixes.push(prefix);
+      const exchange = `ctl-outage-${randomBytes(3).toString('hex')}`;
+      const audit = await recordPublished(exchange);
+      const stack = await harpoonStack(prefix, exchange);
+      stack.harpoon.start();
+      let errors = 0;
+      stack.harpoon.on('relay:error', () => errors++);
+      let running = true;
+      let created = 0;
+      const loop = (async () => {
+        while (running) {
+          await Promise.all(Array.from({ length: 20 }, (_, i) => stack.harpoon.create(create(i))));
+          created += 20;
+          await sleep(20);
+        }
+      })();
+      try {
+        await expect.poll(() => created, { timeout: 30_000 }).toBeGreaterThan(300);
+        execFileSync('rabbitmqctl', ['stop_app'], { stdio: 'ignore' });
+        const during = created;
+        await sleep(30_000);
+        expect(created).toBeGreaterThan(during);
+        execFileSync('rabbitmqctl', ['start_app'], { stdio: 'ignore' });
+        await sleep(2_000);
+        running = false;
+        await loop;
+        const committed = await allIds(prefix);
+        expect(committed.length).toBe(created);
+        await expect
+          .poll(() => committed.filter((id) => !audit.seen.has(id)).length, {
+            timeout: 120_000,
+            interval: 500,
+          })
+          .toBe(0);
+        expect(errors).toBeGreaterThan(0);
+        console.log(
+          `rabbitmq outage: ${committed.length} committed, ${created - during} during the outage, 0 lost, ${audit.duplicates()} duplicates, ${errors} relay retries`,
+        );
+      } finally {
+        running = false;
+        await loop.catch(() => {});
+        execFileSync('rabbitmqctl', ['start_app'], { stdio: 'ignore' });
+        await stack.close();
+        await audit.close();
+      }
+    });
+  });
+});

@@ -19,7 +19,7 @@ describeWith('mysql', 'MySQL feed: no gaps when transactions commit out of id or
     url: mysqlUrl(),
     tablePrefix,
     beforeCommit: async (op) => {
-      if (op !== 'append' || !pauseNext) return;
+      if (op !== 'transition' || !pauseNext) return;
       pauseNext = false;
       entered();
       await new Promise<void>((r) => {
@@ -43,38 +43,61 @@ describeWith('mysql', 'MySQL feed: no gaps when transactions commit out of id or
   });
 
   it('a follower by feed position sees the late commit that a follower by id skips', async () => {
-    await fast.append([create(0)]);
+    // L: an event with a low id, still pending.
+    const [low] = await fast.append([create(0)]);
     const feedStart = await fast.head();
     const naiveStart = await maxId();
 
-    // Transaction A inserts (takes the lower auto-increment id) and stops just before commit.
+    // Transaction A places L (lower id) and stops just before it commits.
     pauseNext = true;
     paused = new Promise((r) => {
       entered = r;
     });
-    const a = slow.append([create(1)]);
+    const a = slow.transition({ id: low!.id, from: 'pending', to: 'placed', serverId: 'hv-1' });
     await paused;
 
-    // Transaction B inserts later (higher id) and commits first.
-    const [b] = await fast.append([create(2)]);
+    // Transaction B appends H (higher id), placed directly, and commits first.
+    const [high] = await fast.append([create(2, { serverId: 'hv-1' })]);
+    expect(high!.id).toBeGreaterThan(low!.id);
 
-    // Both followers read now: they see B only.
-    const naiveSeen1 = await idsAfter(naiveStart);
+    // Both followers read now: they see H only. The 2012-style follower polls placed work by id.
+    const naiveSeen1 = await placedAfter(naiveStart);
     const feed1 = await fast.readFeed(feedStart);
-    expect(naiveSeen1).toEqual([b!.id]);
-    expect(feed1.events.map((e) => e.id)).toEqual([b!.id]);
+    expect(naiveSeen1).toEqual([high!.id]);
+    expect(feed1.events.map((e) => e.id)).toEqual([high!.id]);
 
-    // A commits now, after B was read.
+    // A commits now, after H was read.
     release();
-    const [aEvent] = await a;
-    expect(aEvent!.id).toBeLessThan(b!.id);
+    const placed = await a;
+    expect(placed.seq).toBeGreaterThan(high!.seq);
 
-    // The id follower resumes after B's id and misses A for good; the feed follower does not.
-    const naiveSeen2 = await idsAfter(Math.max(...naiveSeen1));
+    // The id follower resumes after H's id and misses L for good; the feed follower does not.
+    const naiveSeen2 = await placedAfter(Math.max(...naiveSeen1));
     const feed2 = await fast.readFeed(feed1.cursor);
-    expect(naiveSeen2).not.toContain(aEvent!.id);
-    expect(feed2.events.map((e) => e.id)).toEqual([aEvent!.id]);
-    expect(aEvent!.seq).toBeGreaterThan(b!.seq);
+    expect(naiveSeen2).not.toContain(low!.id);
+    expect(feed2.events.map((e) => [e.id, e.status])).toEqual([[low!.id, 'placed']]);
+  });
+
+  it('numbers concurrent appends in commit order: a reader never sees a position before a lower one', async () => {
+    const start = await fast.head();
+    const writers = Array.from({ length: 6 }, (_, w) =>
+      (async () => {
+        for (let i = 0; i < 20; i++) await (w % 2 ? slow : fast).append([create(i), create(i + 1)]);
+      })(),
+    );
+    const seen: number[] = [];
+    let cursor = start;
+    let done = false;
+    void Promise.all(writers).then(() => {
+      done = true;
+    });
+    while (!done || (await fast.head()) > cursor) {
+      const page = await fast.readFeed(cursor, { limit: 50 });
+      for (const e of page.events) seen.push(e.seq);
+      cursor = page.cursor;
+    }
+    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => start + i + 1));
+    expect(seen).toHaveLength(240);
   });
 
   async function maxId(): Promise<number> {
@@ -83,9 +106,10 @@ describeWith('mysql', 'MySQL feed: no gaps when transactions commit out of id or
     );
     return Number(rows[0]!.m);
   }
-  async function idsAfter(id: number): Promise<number[]> {
+  /** The 2012 follower: placed work by id. */
+  async function placedAfter(id: number): Promise<number[]> {
     const [rows] = await admin.query<RowDataPacket[]>(
-      `SELECT id FROM \`${tablePrefix}events\` WHERE id > ? ORDER BY id`,
+      `SELECT id FROM \`${tablePrefix}events\` WHERE status = 'placed' AND id > ? ORDER BY id`,
       [id],
     );
     return rows.map((r) => Number(r.id));

@@ -1,8 +1,9 @@
 /**
- * Batch append. Rows are inserted with a placeholder feed position (negative, unique per
- * connection); the final round trip takes the feed counter row lock, assigns real positions and
- * commits. The lock is held to commit, so positions are handed out in commit order and the feed
- * has no gaps, even though auto-increment ids are not (see docs/event-store.md).
+ * Batch append, in one pass: the feed counter row is locked first and held to commit, rows are
+ * inserted with their final feed positions, the counter is advanced, and the transaction commits.
+ * Appends are therefore numbered (and their auto-increment ids allocated) in commit order; other
+ * writers (transitions, claims) take the same lock in their final round trip. Either way, once a
+ * feed position is visible every lower one is visible or never will be (docs/event-store.md).
  *
  * @module
  */
@@ -21,21 +22,24 @@ export interface SqlContext {
 /** @internal */
 export function appendEvents(ctx: SqlContext, records: readonly AppendRecord[]): Promise<StoredEvent[]> {
   const t = `\`${ctx.prefix}events\``;
+  const keys = [...new Set(records.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : [])))];
   return inTransaction(
     ctx.pool,
     'append',
     async (tx) => {
-      const keys = [...new Set(records.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : [])))];
-      const existing = new Map<string, StoredEvent>();
-      if (keys.length > 0) {
-        const rows = await tx.query<RowDataPacket[]>(
+      // Lock the counter first: concurrent appends with the same idempotency key serialise here,
+      // so the existence check below cannot race.
+      const [, lock, now, found] = await tx.query<[unknown, RowDataPacket[], RowDataPacket[], RowDataPacket[]]>(
+        `SET @now := UTC_TIMESTAMP(3); SELECT v FROM \`${ctx.prefix}feed_seq\` WHERE id = 1 FOR UPDATE; SELECT CAST(@now AS DATETIME(3)) AS now; ` +
           `SELECT ${EVENT_COLUMNS} FROM ${t} WHERE idempotency_key IN (?)`,
-          [keys],
-        );
-        for (const row of rows) {
-          const e = toEvent(row);
-          existing.set(e.idempotencyKey!, e);
-        }
+        [keys.length > 0 ? keys : [null]],
+      );
+      const base = Number(lock[0]?.v ?? 0);
+      const createdAt = now[0]!.now as Date;
+      const existing = new Map<string, StoredEvent>();
+      for (const row of found) {
+        const e = toEvent(row);
+        existing.set(e.idempotencyKey!, e);
       }
       const fresh: number[] = [];
       const seen = new Set<string>();
@@ -48,51 +52,25 @@ export function appendEvents(ctx: SqlContext, records: readonly AppendRecord[]):
         await tx.commit('DO 0');
         return records.map((r) => existing.get(r.idempotencyKey!)!);
       }
-      const [, idRow] = await tx.query<[unknown, RowDataPacket[]]>(
-        'SET @now := UTC_TIMESTAMP(3); SELECT CONNECTION_ID() AS c',
-      );
-      // Placeholder positions: negative, unique per live connection, replaced before commit. The
-      // seq index is not unique on purpose: inserting next to another transaction's uncommitted
-      // placeholder in a unique index would wait on its duplicate-check lock. The rows are then
-      // found with a plain (non-locking) read and updated by primary key only, so the commit
-      // stage never waits on a neighbour's row while holding the feed counter.
-      const base = -tx.connectionId * 16_384 - 1;
-      const placeholders = fresh.map((_, i) => base - i);
       const params: unknown[] = [];
       const tuples = fresh.map((index, i) => {
         const r = records[index]!;
-        params.push(
-          placeholders[i],
-          r.type,
-          r.region,
-          r.serverId,
-          r.status,
-          r.idempotencyKey,
-          JSON.stringify(r.payload),
-        );
+        params.push(base + i + 1, r.type, r.region, r.serverId, r.status, r.idempotencyKey, JSON.stringify(r.payload));
         return '(?, ?, ?, ?, ?, ?, ?, @now, @now)';
       });
-      const [, , inserted] = await tx.query<[unknown, unknown, RowDataPacket[]]>(
-        `SET @now := UTC_TIMESTAMP(3); INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${tuples.join(', ')}; SELECT id FROM ${t} WHERE seq IN (?) ORDER BY id`,
-        [...params, placeholders],
+      params.push(base + fresh.length, base, base + fresh.length);
+      const [, , ids] = await tx.commit<[unknown, unknown, RowDataPacket[]]>(
+        `INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${tuples.join(', ')}; ` +
+          `UPDATE \`${ctx.prefix}feed_seq\` SET v = ? WHERE id = 1; ` +
+          `SELECT id FROM ${t} WHERE seq > ? AND seq <= ? ORDER BY seq`,
+        params,
       );
-      const ids = inserted.map((r) => Number(r.id));
-      const results = await tx.commit<unknown[]>(
-        [
-          `UPDATE \`${ctx.prefix}feed_seq\` SET v = (@s := v) + ? WHERE id = 1`,
-          `UPDATE ${t} SET seq = (@s := @s + 1) WHERE id IN (?) ORDER BY id`,
-          `SELECT id, seq, created_at FROM ${t} WHERE seq > @s - ? AND seq <= @s ORDER BY seq`,
-        ].join('; '),
-        [fresh.length, ids, fresh.length],
-      );
-      const idRows = results[2] as RowDataPacket[];
       const out = new Map<number, StoredEvent>();
       fresh.forEach((index, i) => {
         const r = records[index]!;
-        const row = idRows[i]!;
         const e: StoredEvent = {
-          id: Number(row.id),
-          seq: Number(row.seq),
+          id: Number(ids[i]!.id),
+          seq: base + i + 1,
           type: r.type,
           payload: r.payload,
           region: r.region,
@@ -105,8 +83,8 @@ export function appendEvents(ctx: SqlContext, records: readonly AppendRecord[]):
           error: null,
           result: null,
           version: 1,
-          createdAt: row.created_at as Date,
-          updatedAt: row.created_at as Date,
+          createdAt,
+          updatedAt: createdAt,
         };
         out.set(index, e);
         if (r.idempotencyKey) existing.set(r.idempotencyKey, e);

@@ -1,0 +1,70 @@
+/**
+ * Messages to and from AMQP: properties on the way out, a validated {@link BusMessage} on the way
+ * in. Anything arriving from the broker is parsed before a handler sees it.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { BusMessage, HeaderValue, JsonValue, PreparedMessage } from '@ctlplane/core';
+import type { ConsumeMessage, Options } from 'amqplib';
+import { z } from 'zod';
+
+/** @internal Publish properties of a prepared message: persistent JSON with its id and timestamp. */
+export function publishProperties(m: PreparedMessage): Options.Publish {
+  return {
+    messageId: m.id,
+    timestamp: m.timestamp,
+    headers: m.headers,
+    contentType: 'application/json',
+    persistent: true,
+  };
+}
+
+const bodySchema = z.json();
+
+/** @internal Why an incoming message cannot be handed to a handler. */
+export class MalformedMessageError extends Error {}
+
+/**
+ * @internal Decode a delivery. `countsDeliveries`: the queue stamps `x-delivery-count` (quorum);
+ * otherwise the count is 1, or 2 when the broker flags a redelivery.
+ * @throws MalformedMessageError when the body is not JSON
+ */
+export function decodeMessage(msg: ConsumeMessage, countsDeliveries: boolean): BusMessage {
+  let body: JsonValue;
+  try {
+    body = bodySchema.parse(JSON.parse(msg.content.toString('utf8'))) as JsonValue;
+  } catch (err) {
+    throw new MalformedMessageError(`body is not JSON: ${(err as Error).message}`);
+  }
+  const raw = (msg.properties.headers ?? {}) as Record<string, unknown>;
+  const headers: Record<string, HeaderValue> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (k.toLowerCase().startsWith('x-')) continue;
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
+      headers[k] = v;
+    } else if (typeof v === 'bigint') {
+      headers[k] = Number(v);
+    }
+  }
+  const prior = Number(raw['x-delivery-count'] ?? 0);
+  const redelivered = msg.fields.redelivered || prior > 0;
+  const deliveryCount = countsDeliveries ? (Number.isFinite(prior) ? prior : 0) + 1 : redelivered ? 2 : 1;
+  // A dead letter travels with the queue name as its key; the original is in x-death.
+  const death = (raw['x-death'] as { 'routing-keys'?: unknown }[] | undefined)?.[0]?.['routing-keys'];
+  const routingKey = Array.isArray(death) && typeof death[0] === 'string' ? death[0] : msg.fields.routingKey;
+  const messageId: unknown = msg.properties.messageId;
+  const timestamp: unknown = msg.properties.timestamp;
+  return Object.freeze({
+    id:
+      typeof messageId === 'string' && messageId !== ''
+        ? messageId
+        : `sha1:${createHash('sha1').update(routingKey).update(msg.content).digest('hex')}`,
+    routingKey,
+    body,
+    headers: Object.freeze(headers),
+    timestamp: typeof timestamp === 'number' ? timestamp : Date.now(),
+    redelivered,
+    deliveryCount,
+  });
+}

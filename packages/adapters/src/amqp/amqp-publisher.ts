@@ -1,0 +1,263 @@
+/**
+ * The publisher of {@link AmqpBus}: a bounded buffer in front of one confirm channel. Publishes
+ * are pipelined (many in flight, one confirm each, no round trip per message), writing pauses on
+ * `drain` when the channel's write buffer is full, and messages unconfirmed when a channel breaks
+ * go back to the front of the buffer and are sent again, with the same message id, on the next.
+ *
+ * @module
+ */
+import {
+  BusyError,
+  ClosedError,
+  type Logger,
+  type PreparedMessage,
+  sleep,
+  UnavailableError,
+  ValidationError,
+} from '@ctlplane/core';
+import type { ConfirmChannel } from 'amqplib';
+import { publishProperties } from './amqp-codec.js';
+import { errorMessage } from './amqp-errors.js';
+import type { ResolvedAmqpOptions } from './amqp-options.js';
+
+/** One publish call: settles when all its messages did, with the first failure by position. */
+class Batch {
+  remaining: number;
+  failure: { index: number; error: Error } | null = null;
+  readonly promise: Promise<void>;
+  #resolve!: () => void;
+  #reject!: (err: Error) => void;
+
+  constructor(size: number) {
+    this.remaining = size;
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  settle(index: number, error: Error | null): void {
+    if (error && (!this.failure || index < this.failure.index)) this.failure = { index, error };
+    if (--this.remaining > 0) return;
+    if (this.failure) this.#reject(this.failure.error);
+    else this.#resolve();
+  }
+}
+
+interface Pending {
+  readonly msg: PreparedMessage;
+  readonly deadline: number;
+  readonly batch: Batch;
+  readonly index: number;
+  state: 'queued' | 'sent' | 'done';
+}
+
+/** @internal */
+export class AmqpPublisher {
+  readonly #exchange: string;
+  readonly #opts: ResolvedAmqpOptions;
+  readonly #log: Logger;
+  readonly #onRepublish: (count: number) => void;
+  #queue: Pending[] = [];
+  #head = 0;
+  readonly #inflight = new Set<Pending>();
+  #count = 0;
+  #bytes = 0;
+  #ch: ConfirmChannel | null = null;
+  #gen = 0;
+  #draining = false;
+  #sweeper: NodeJS.Timeout | null = null;
+  #closed = false;
+  #idle: (() => void) | null = null;
+
+  /** @param onRepublish - told how many unconfirmed messages go out again after a broken channel */
+  constructor(
+    exchange: string,
+    opts: ResolvedAmqpOptions,
+    log: Logger,
+    onRepublish: (count: number) => void,
+  ) {
+    this.#exchange = exchange;
+    this.#opts = opts;
+    this.#log = log;
+    this.#onRepublish = onRepublish;
+  }
+
+  /** Messages accepted and not settled yet. */
+  get pending(): number {
+    return this.#count;
+  }
+
+  /**
+   * Accept messages (all or none). The promise settles once every one of them is confirmed or
+   * failed; it rejects with the failure of the first failed message (others may have gone out).
+   * @throws BusyError when the buffer cannot take them all; ClosedError after close
+   */
+  enqueue(messages: readonly PreparedMessage[]): Promise<void> {
+    if (this.#closed) throw new ClosedError('AmqpBus');
+    const bytes = messages.reduce((n, m) => n + m.content.length, 0);
+    if (
+      this.#count + messages.length > this.#opts.maxBufferedMessages ||
+      this.#bytes + bytes > this.#opts.maxBufferedBytes
+    ) {
+      throw new BusyError(
+        `publish buffer full (${this.#count} messages, ${this.#bytes} bytes waiting or unconfirmed)`,
+        this.#ch ? 100 : 1_000,
+      );
+    }
+    this.#count += messages.length;
+    this.#bytes += bytes;
+    const deadline = Date.now() + this.#opts.publishTimeoutMs;
+    const batch = new Batch(messages.length);
+    for (let index = 0; index < messages.length; index++) {
+      this.#queue.push({ msg: messages[index]!, deadline, batch, index, state: 'queued' });
+    }
+    this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(1_000, this.#opts.publishTimeoutMs)).unref();
+    this.#pump();
+    return batch.promise;
+  }
+
+  /** Publish on this confirm channel from now on. */
+  attach(ch: ConfirmChannel): void {
+    this.#ch = ch;
+    this.#gen++;
+    this.#draining = false;
+    ch.on('close', () => this.#detach(ch));
+    this.#pump();
+  }
+
+  /**
+   * Stop accepting; wait up to `timeoutMs` for accepted messages to be confirmed, then fail the
+   * rest with a ClosedError.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    if (this.#count > 0) {
+      const abort = new AbortController();
+      const idle = new Promise<void>((resolve) => {
+        this.#idle = resolve;
+      });
+      await Promise.race([idle, sleep(timeoutMs, abort.signal)]);
+      abort.abort();
+    }
+    for (const p of [...this.#inflight, ...this.#queue.slice(this.#head)])
+      this.#settle(p, new ClosedError('AmqpBus'));
+    this.#inflight.clear();
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  #detach(ch: ConfirmChannel): void {
+    if (this.#ch !== ch) return;
+    this.#ch = null;
+    this.#gen++;
+    const back = [...this.#inflight].filter((p) => p.state === 'sent');
+    this.#inflight.clear();
+    if (back.length === 0) return;
+    for (const p of back) p.state = 'queued';
+    this.#queue = [...back, ...this.#queue.slice(this.#head)];
+    this.#head = 0;
+    this.#onRepublish(back.length);
+    this.#log.info('channel lost; unconfirmed messages will be republished', { count: back.length });
+  }
+
+  #pump(): void {
+    const ch = this.#ch;
+    if (!ch || this.#draining) return;
+    const gen = this.#gen;
+    while (this.#head < this.#queue.length && this.#inflight.size < this.#opts.maxInFlight) {
+      const p = this.#queue[this.#head++]!;
+      if (p.state !== 'queued') continue;
+      p.state = 'sent';
+      this.#inflight.add(p);
+      let written: boolean;
+      try {
+        written = ch.publish(
+          this.#exchange,
+          p.msg.routingKey,
+          p.msg.content,
+          publishProperties(p.msg),
+          (err) => this.#confirmed(p, gen, err),
+        );
+      } catch (err) {
+        this.#inflight.delete(p);
+        if ((err as Error)?.name === 'IllegalOperationError') {
+          // The channel is closing: keep the message first in line for the next channel.
+          p.state = 'queued';
+          this.#queue[--this.#head] = p;
+          return;
+        }
+        this.#settle(p, new ValidationError(`message ${p.msg.id}: ${errorMessage(err)}`));
+        continue;
+      }
+      if (!written) {
+        this.#log.debug('channel write buffer full; waiting for drain', { inFlight: this.#inflight.size });
+        this.#draining = true;
+        ch.once('drain', () => {
+          if (gen !== this.#gen) return;
+          this.#draining = false;
+          this.#pump();
+        });
+        break;
+      }
+    }
+    if (this.#head > 4_096 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #confirmed(p: Pending, gen: number, err: unknown): void {
+    // 'channel closed' arrives for every unconfirmed message before the channel's close event;
+    // #detach puts those back in line.
+    if (gen !== this.#gen || p.state !== 'sent') return;
+    if (err && (err as Error).message !== 'message nacked') return;
+    this.#inflight.delete(p);
+    this.#settle(
+      p,
+      err
+        ? new BusyError(
+            `broker refused message ${p.msg.id} (a queue is full or the broker is overloaded)`,
+            1_000,
+          )
+        : null,
+    );
+    this.#pump();
+  }
+
+  #settle(p: Pending, err: Error | null): void {
+    if (p.state === 'done') return;
+    p.state = 'done';
+    this.#count--;
+    this.#bytes -= p.msg.content.length;
+    p.batch.settle(p.index, err);
+    if (this.#count === 0) {
+      if (this.#sweeper) clearInterval(this.#sweeper);
+      this.#sweeper = null;
+      this.#idle?.();
+    }
+  }
+
+  /** Fail messages past their deadline, queued or in flight. */
+  #sweep(): void {
+    const now = Date.now();
+    const expired = (p: Pending) => p.state !== 'done' && p.deadline <= now;
+    const error = () =>
+      new UnavailableError(
+        `publish not confirmed within ${this.#opts.publishTimeoutMs} ms (broker unreachable or slow)`,
+        {
+          transient: true,
+        },
+      );
+    for (const p of this.#inflight) {
+      if (!expired(p)) continue;
+      this.#inflight.delete(p);
+      this.#settle(p, error());
+    }
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const p = this.#queue[i]!;
+      if (expired(p)) this.#settle(p, error());
+    }
+    this.#pump();
+  }
+}

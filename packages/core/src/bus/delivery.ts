@@ -1,0 +1,82 @@
+/**
+ * The delivery object and handler rules every bus backend shares, so that "settle once", "ack on
+ * return" and "requeue on throw" mean the same on memory and on RabbitMQ.
+ *
+ * @module
+ */
+import type { BusMessage, Delivery, DeliveryHandler } from './message-bus.js';
+
+/** @internal How a delivery was settled: acked, sent back to the queue, or dead-lettered. */
+export type Settlement = 'ack' | 'requeue' | 'dead-letter';
+
+/** @internal A delivery that settles at most once, through `settle`. */
+export class BusDelivery implements Delivery {
+  /** The message. */
+  readonly message: BusMessage;
+  /** The queue it came from. */
+  readonly queue: string;
+  readonly #settle: (s: Settlement) => void;
+  #settlement: Settlement | null = null;
+
+  /** @param settle - carries the first settlement out; never called twice */
+  constructor(message: BusMessage, queue: string, settle: (s: Settlement) => void) {
+    this.message = message;
+    this.queue = queue;
+    this.#settle = settle;
+  }
+
+  /** True once settled. */
+  get settled(): boolean {
+    return this.#settlement !== null;
+  }
+
+  /** How it was settled, or null. */
+  get settlement(): Settlement | null {
+    return this.#settlement;
+  }
+
+  /** Remove the message from the queue. */
+  ack(): void {
+    this.#apply('ack');
+  }
+
+  /** Requeue (counted toward the delivery limit) or, without `requeue`, dead-letter. */
+  nack(options: { requeue?: boolean } = {}): void {
+    this.#apply(options.requeue === false ? 'dead-letter' : 'requeue');
+  }
+
+  /** Dead-letter the message now. */
+  reject(): void {
+    this.#apply('dead-letter');
+  }
+
+  #apply(s: Settlement): void {
+    if (this.#settlement !== null) return;
+    this.#settlement = s;
+    this.#settle(s);
+  }
+}
+
+/** @internal Any thrown value as an Error. */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * @internal Run `handler` under the bus rules: returning without settling acks (with `autoAck`),
+ * throwing without settling requeues. Never throws.
+ */
+export async function runHandler(
+  delivery: BusDelivery,
+  handler: DeliveryHandler,
+  autoAck: boolean,
+  onError: (err: Error) => void,
+): Promise<void> {
+  try {
+    await handler(delivery);
+    if (autoAck) delivery.ack();
+  } catch (err) {
+    if (!delivery.settled) onError(toError(err));
+    delivery.nack({ requeue: true });
+  }
+}

@@ -32,14 +32,14 @@ export function transitionEvents(
         [ids],
       );
       const state = new Map<number, StoredEvent>(rows.map((r) => [Number(r.id), toEvent(r)]));
-      const changed = new Set<number>();
+      const changed = new Map<number, number>();
       const outcomes: TransitionOutcome[] = inputs.map((input) => {
         const current = state.get(input.id) ?? null;
         const plan = planTransition(current, input);
         if (plan instanceof Error) return { ok: false, error: plan };
         if (plan.kind === 'apply') {
           state.set(input.id, { ...current!, ...plan.changes, version: current!.version + 1 });
-          changed.add(input.id);
+          changed.set(input.id, (changed.get(input.id) ?? 0) + 1);
         }
         return { ok: true, event: state.get(input.id)! };
       });
@@ -47,21 +47,38 @@ export function transitionEvents(
         await tx.commit('DO 0');
         return outcomes;
       }
-      const list = [...changed].sort((a, b) => a - b);
-      const params: unknown[] = [list.length];
-      const updates = list.map((id) => {
+      const list = [...changed.keys()].sort((a, b) => a - b);
+      // Rows that end in the same state share one UPDATE (acks of a batch are mostly alike).
+      const groups = new Map<string, number[]>();
+      for (const id of list) {
         const e = state.get(id)!;
+        const values = [
+          e.status,
+          e.serverId,
+          e.leaseOwner,
+          e.leaseExpiresAt?.getTime() ?? null,
+          e.error,
+          e.result,
+          changed.get(id),
+        ];
+        const key = JSON.stringify(values);
+        groups.set(key, [...(groups.get(key) ?? []), id]);
+      }
+      const params: unknown[] = [list.length];
+      const updates = [...groups.values()].map((group) => {
+        const e = state.get(group[0]!)!;
+        const result = e.result === null ? null : JSON.stringify(e.result);
         params.push(
           e.status,
           e.serverId,
           e.leaseOwner,
           e.leaseExpiresAt,
           e.error,
-          e.result === null ? null : JSON.stringify(e.result),
-          e.version,
-          id,
+          result,
+          changed.get(e.id),
+          group,
         );
-        return `UPDATE \`${p}events\` SET status = ?, server_id = ?, lease_owner = ?, lease_expires_at = ?, error = ?, result = ?, version = ?, seq = (@s := @s + 1), updated_at = UTC_TIMESTAMP(3) WHERE id = ?`;
+        return `UPDATE \`${p}events\` SET status = ?, server_id = ?, lease_owner = ?, lease_expires_at = ?, error = ?, result = ?, version = version + ?, seq = (@s := @s + 1), updated_at = UTC_TIMESTAMP(3) WHERE id IN (?) ORDER BY id`;
       });
       params.push(list);
       const results = await tx.commit<unknown[]>(

@@ -29,7 +29,9 @@ export function appendEvents(ctx: SqlContext, records: readonly AppendRecord[]):
     async (tx) => {
       // Lock the counter first: concurrent appends with the same idempotency key serialise here,
       // so the existence check below cannot race.
-      const [, lock, now, found] = await tx.query<[unknown, RowDataPacket[], RowDataPacket[], RowDataPacket[]]>(
+      const [, lock, now, found] = await tx.query<
+        [unknown, RowDataPacket[], RowDataPacket[], RowDataPacket[]]
+      >(
         `SET @now := UTC_TIMESTAMP(3); SELECT v FROM \`${ctx.prefix}feed_seq\` WHERE id = 1 FOR UPDATE; SELECT CAST(@now AS DATETIME(3)) AS now; ` +
           `SELECT ${EVENT_COLUMNS} FROM ${t} WHERE idempotency_key IN (?)`,
         [keys.length > 0 ? keys : [null]],
@@ -55,7 +57,15 @@ export function appendEvents(ctx: SqlContext, records: readonly AppendRecord[]):
       const params: unknown[] = [];
       const tuples = fresh.map((index, i) => {
         const r = records[index]!;
-        params.push(base + i + 1, r.type, r.region, r.serverId, r.status, r.idempotencyKey, JSON.stringify(r.payload));
+        params.push(
+          base + i + 1,
+          r.type,
+          r.region,
+          r.serverId,
+          r.status,
+          r.idempotencyKey,
+          JSON.stringify(r.payload),
+        );
         return '(?, ?, ?, ?, ?, ?, ?, @now, @now)';
       });
       params.push(base + fresh.length, base, base + fresh.length);

@@ -62,30 +62,44 @@ export function claimEvents(ctx: SqlContext, input: ClaimInput): Promise<StoredE
         return [];
       }
       const locked = await tx.query<RowDataPacket[]>(
-        `SELECT id FROM \`${p}events\` FORCE INDEX (PRIMARY) WHERE id IN (?) AND ${CLAIMABLE[status]}${f.sql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+        `SELECT ${EVENT_COLUMNS} FROM \`${p}events\` FORCE INDEX (PRIMARY) WHERE id IN (?) AND ${CLAIMABLE[status]}${f.sql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [candidates, ...f.params, input.limit],
       );
-      const ids = locked.map((r) => Number(r.id));
-      if (ids.length === 0) {
+      if (locked.length === 0) {
         await tx.commit('DO 0');
         return [];
       }
-      const results = await tx.commit<unknown[]>(
+      const rows = locked.map(toEvent);
+      const [, , meta] = await tx.commit<[unknown, unknown, RowDataPacket[]]>(
         [
+          'SET @now := UTC_TIMESTAMP(3)',
           `UPDATE \`${p}feed_seq\` SET v = (@s := v) + ? WHERE id = 1`,
-          `UPDATE \`${p}events\` SET status = ?, lease_owner = ?, lease_expires_at = DATE_ADD(${NOW}, INTERVAL ? MICROSECOND), attempts = attempts + 1, version = version + 1, seq = (@s := @s + 1), updated_at = ${NOW} WHERE id IN (?) ORDER BY id`,
-          `SELECT ${EVENT_COLUMNS} FROM \`${p}events\` WHERE id IN (?) ORDER BY id`,
+          'SELECT @s AS base, CAST(@now AS DATETIME(3)) AS now',
+          `UPDATE \`${p}events\` SET status = ?, lease_owner = ?, lease_expires_at = DATE_ADD(@now, INTERVAL ? MICROSECOND), attempts = attempts + 1, version = version + 1, seq = (@s := @s + 1), updated_at = @now WHERE id IN (?) ORDER BY id`,
         ].join('; '),
         [
-          ids.length,
+          rows.length,
           status === 'pending' ? 'pending' : 'claimed',
           input.owner,
           input.leaseMs * 1000,
-          ids,
-          ids,
+          rows.map((r) => r.id),
         ],
       );
-      return (results[2] as RowDataPacket[]).map(toEvent);
+      // Numbered in id order by the UPDATE above; the values are the ones it wrote.
+      const base = Number(meta[0]!.base);
+      const now = meta[0]!.now as Date;
+      return rows.map(
+        (e, i): StoredEvent => ({
+          ...e,
+          status: status === 'pending' ? 'pending' : 'claimed',
+          leaseOwner: input.owner,
+          leaseExpiresAt: new Date(now.getTime() + input.leaseMs),
+          attempts: e.attempts + 1,
+          version: e.version + 1,
+          seq: base + i + 1,
+          updatedAt: now,
+        }),
+      );
     },
     ctx.beforeCommit,
   );

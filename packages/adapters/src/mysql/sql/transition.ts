@@ -78,22 +78,25 @@ export function transitionEvents(
           changed.get(e.id),
           group,
         );
-        return `UPDATE \`${p}events\` SET status = ?, server_id = ?, lease_owner = ?, lease_expires_at = ?, error = ?, result = ?, version = version + ?, seq = (@s := @s + 1), updated_at = UTC_TIMESTAMP(3) WHERE id IN (?) ORDER BY id`;
+        return `UPDATE \`${p}events\` SET status = ?, server_id = ?, lease_owner = ?, lease_expires_at = ?, error = ?, result = ?, version = version + ?, seq = (@s := @s + 1), updated_at = @now WHERE id IN (?) ORDER BY id`;
       });
-      params.push(list);
-      const results = await tx.commit<unknown[]>(
+      const [, , meta] = await tx.commit<[unknown, unknown, RowDataPacket[]]>(
         [
+          'SET @now := UTC_TIMESTAMP(3)',
           `UPDATE \`${p}feed_seq\` SET v = (@s := v) + ? WHERE id = 1`,
+          'SELECT @s AS base, CAST(@now AS DATETIME(3)) AS now',
           ...updates,
-          `SELECT ${EVENT_COLUMNS} FROM \`${p}events\` WHERE id IN (?)`,
         ].join('; '),
         params,
       );
-      const fresh = new Map<number, StoredEvent>(
-        (results[results.length - 2] as RowDataPacket[]).map((r) => [Number(r.id), toEvent(r)]),
-      );
+      // The rows were numbered in statement order, ascending id within each statement.
+      let seq = Number(meta[0]!.base);
+      const updatedAt = meta[0]!.now as Date;
+      for (const group of groups.values()) {
+        for (const id of group) state.set(id, { ...state.get(id)!, seq: ++seq, updatedAt });
+      }
       return outcomes.map((o) =>
-        o.ok && fresh.has(o.event.id) ? { ok: true, event: fresh.get(o.event.id)! } : o,
+        o.ok && changed.has(o.event.id) ? { ok: true, event: state.get(o.event.id)! } : o,
       );
     },
     ctx.beforeCommit,

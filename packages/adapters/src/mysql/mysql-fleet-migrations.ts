@@ -1,0 +1,56 @@
+/**
+ * Schema of the MySQL fleet inventory. A server row carries everything a reservation is checked
+ * against — capacity and allocation per resource as plain integer columns (resource names map to
+ * column slots in `fleet_resources`), group counts and the generation — so reserving is one
+ * conditional UPDATE on numbers. The allocations table records each reservation, so they can be
+ * released and audited by summing.
+ *
+ * @module
+ */
+import type { Migration } from './migration.js';
+
+/** @internal Resource columns per server: a fleet may name at most this many resources. */
+export const FLEET_SLOTS = 10;
+
+const slotColumns = Array.from(
+  { length: FLEET_SLOTS },
+  (_, i) => `cap${i} BIGINT NOT NULL DEFAULT 0, used${i} BIGINT NOT NULL DEFAULT 0,`,
+).join('\n        ');
+
+/** Migrations of the fleet inventory tables. */
+export const FLEET_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 2026113020,
+    name: 'fleet servers, resources and allocations',
+    up: (p) => [
+      `CREATE TABLE IF NOT EXISTS \`${p}fleet_resources\` (
+        name VARCHAR(64) NOT NULL,
+        slot TINYINT UNSIGNED NOT NULL,
+        PRIMARY KEY (name),
+        UNIQUE KEY uq_slot (slot)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      `CREATE TABLE IF NOT EXISTS \`${p}fleet_servers\` (
+        id VARCHAR(191) NOT NULL,
+        region VARCHAR(191) NOT NULL,
+        state ENUM('active','draining','down') NOT NULL DEFAULT 'active',
+        labels JSON NOT NULL,
+        grp_counts JSON NOT NULL,
+        generation BIGINT UNSIGNED NOT NULL DEFAULT 1,
+        updated_at DATETIME(3) NOT NULL,
+        ${slotColumns}
+        PRIMARY KEY (id),
+        KEY ix_region_state (region, state),
+        KEY ix_updated_at (updated_at)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      `CREATE TABLE IF NOT EXISTS \`${p}fleet_allocations\` (
+        alloc_key VARCHAR(191) NOT NULL,
+        server_id VARCHAR(191) NOT NULL,
+        demand JSON NOT NULL,
+        grp VARCHAR(128) NULL,
+        created_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (alloc_key),
+        KEY ix_server (server_id)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    ],
+  },
+];

@@ -33,7 +33,7 @@ describeWith('mysql', 'Harpoon on MariaDB', () => {
         expect(stack.harpoon.stats.batches).toBeLessThan(100);
         await expect.poll(() => audit.seen.size, { timeout: 30_000, interval: 100 }).toBe(1_000);
         expect(created.every((e) => audit.seen.has(e.id))).toBe(true);
-        expect(await stack.harpoon.relayLag()).toBe(0);
+        await expect.poll(() => stack.harpoon.relayLag(), { timeout: 10_000 }).toBe(0);
       } finally {
         await stack.close();
         await audit.close();

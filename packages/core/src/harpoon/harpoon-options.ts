@@ -29,10 +29,11 @@ export const harpoonOptionsSchema = z
             name: z.string().min(1).max(191).default('harpoon'),
             batchSize: z.number().int().min(1).max(10_000).default(500),
             pollMs: z.number().int().min(1).max(60_000).default(50),
+            maxInFlight: z.number().int().min(1).max(64).default(4),
           })
           .strict(),
       ])
-      .default({ name: 'harpoon', batchSize: 500, pollMs: 50 }),
+      .default({ name: 'harpoon', batchSize: 500, pollMs: 50, maxInFlight: 4 }),
     prune: z
       .object({
         retentionMs: z.number().int().positive(),
@@ -61,4 +62,6 @@ export interface RelaySettings {
   batchSize?: number;
   /** Poll interval for other processes' commits, ms (default 50). */
   pollMs?: number;
+  /** Publish rounds awaiting confirms at once (default 4). */
+  maxInFlight?: number;
 }

@@ -40,6 +40,8 @@ export interface OutboxRelayOptions {
   name?: string;
   /** Changes per publish round (default 500). */
   batchSize?: number;
+  /** Publish rounds awaiting their confirms at once (default 4); the cursor advances in order. */
+  maxInFlight?: number;
   /** Poll interval for other processes' commits, ms (default 50; local commits wake it at once). */
   pollMs?: number;
   /** Logger (default: no-op). */
@@ -51,6 +53,7 @@ const schema = z
     name: nameSchema.default('harpoon'),
     batchSize: z.number().int().min(1).max(10_000).default(500),
     pollMs: z.number().int().min(1).max(60_000).default(50),
+    maxInFlight: z.number().int().min(1).max(64).default(4),
   })
   .strict();
 
@@ -128,24 +131,8 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        this.#cursor = await this.#cursors.load(this.#o.name);
-        for await (const page of this.#store.follow(this.#cursor, {
-          pollMs: this.#o.pollMs,
-          limit: this.#o.batchSize,
-          signal,
-        })) {
-          await this.#bus.publishMany(page.events.map(changeMessage));
-          await this.#cursors.save(this.#o.name, page.cursor);
-          this.#cursor = page.cursor;
-          this.#published += page.events.length;
-          failures = 0;
-          const oldest = Math.min(...page.events.map((e) => e.updatedAt.getTime()));
-          this.emit('relay:published', {
-            count: page.events.length,
-            cursor: page.cursor,
-            oldestMs: Date.now() - oldest,
-          });
-        }
+        await this.#relayFromSavedCursor(signal);
+        failures = 0;
       } catch (err) {
         if (signal.aborted || this.#store.closed) return;
         const retryInMs = backoffDelay(failures++, { initialMs: 50, maxMs: 5_000 });
@@ -157,5 +144,47 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
         await sleep(retryInMs, signal);
       }
     }
+  }
+
+  /**
+   * Publish page after page. A page is published while the next one is read; confirms are awaited
+   * and the cursor saved strictly in feed order, by a chain that runs beside the reader. A failed
+   * round stops the reader, and the caller resumes from the saved cursor.
+   */
+  async #relayFromSavedCursor(signal: AbortSignal): Promise<void> {
+    this.#cursor = await this.#cursors.load(this.#o.name);
+    const failed = new AbortController();
+    let error: unknown = null;
+    let chain: Promise<void> = Promise.resolve();
+    const rounds: Promise<void>[] = [];
+    for await (const page of this.#store.follow(this.#cursor, {
+      pollMs: this.#o.pollMs,
+      limit: this.#o.batchSize,
+      signal: AbortSignal.any([signal, failed.signal]),
+    })) {
+      const published = this.#bus.publishMany(page.events.map(changeMessage));
+      published.catch(() => {}); // handled in order by the chain below; never unhandled meanwhile
+      const oldest = Math.min(...page.events.map((e) => e.updatedAt.getTime()));
+      chain = chain
+        .then(() => published)
+        .then(() => this.#cursors.save(this.#o.name, page.cursor))
+        .then(() => {
+          this.#cursor = page.cursor;
+          this.#published += page.events.length;
+          this.emit('relay:published', {
+            count: page.events.length,
+            cursor: page.cursor,
+            oldestMs: Date.now() - oldest,
+          });
+        })
+        .catch((err: unknown) => {
+          error ??= err;
+          failed.abort();
+        });
+      rounds.push(chain);
+      if (rounds.length >= this.#o.maxInFlight) await rounds.shift();
+    }
+    await chain;
+    if (error) throw error;
   }
 }

@@ -151,7 +151,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
    * Harpoon uses it so that one bad request never fails the batch it would have joined.
    */
   validate(events: readonly NewEventOf<M>[]): void {
-    events.forEach((e, i) => this.#toRecord(e, i));
+    for (const [i, e] of events.entries()) this.#toRecord(e, i);
   }
 
   /** Append one event. Same rules as {@link EventStore.append}. */

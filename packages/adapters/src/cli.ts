@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (err) {
-    process.stderr.write(`ctlplane: ${(err as Error).message}\n\n${USAGE}\n`);
+    process.stderr.write(`ctlplane: ${maskSecrets((err as Error).message)}\n\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals[0] !== 'migrate' || positionals.length !== 1) {
-    process.stderr.write(`ctlplane: unknown command "${positionals.join(' ')}"\n\n${USAGE}\n`);
+    process.stderr.write(`ctlplane: unknown command "${maskSecrets(positionals.join(' '))}"\n\n${USAGE}\n`);
     return 2;
   }
   const url = values.url ?? process.env.CTLPLANE_MYSQL_URL;

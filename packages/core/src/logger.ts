@@ -67,5 +67,6 @@ export function consoleLogger(level: LogLevel = 'info', scope = 'ctlplane'): Log
 
 /** Replace the password of any URL inside `text` with `***` before it is logged or thrown. */
 export function maskSecrets(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]+)(@)/gi, '$1***$3');
+  // The password runs to the last '@' of the authority, so a raw '@' inside it is hidden too.
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^\s/?#]+)(@)/gi, '$1***$3');
 }

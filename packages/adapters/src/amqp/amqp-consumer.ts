@@ -9,6 +9,7 @@ import {
   BusDelivery,
   type BusEmitter,
   type DeliveryHandler,
+  deadLetterQueueName,
   type Logger,
   type ResolvedQueue,
   type ResolvedTopology,
@@ -178,7 +179,21 @@ export class AmqpSubscription implements Subscription {
       delivery = new BusDelivery(message, this.queue, (s) => this.#settle(ch, raw, delivery, s));
     } catch (err) {
       this.#ctx.log.warn('malformed message dead-lettered', { queue: this.queue, error: errorMessage(err) });
-      this.#safely(() => ch.reject(raw, false));
+      if (hasMalformedXDeath(raw)) {
+        // RabbitMQ 3.10 crashes the queue process when it dead-letters a message whose x-death
+        // header is not a list of tables, losing it. Move such a message ourselves, headers cleaned.
+        const { 'x-death': _dropped, ...headers } = raw.properties.headers ?? {};
+        this.#safely(() => {
+          ch.sendToQueue(deadLetterQueueName(this.queue), raw.content, {
+            ...raw.properties,
+            headers,
+            persistent: true,
+          });
+          ch.ack(raw);
+        });
+      } else {
+        this.#safely(() => ch.reject(raw, false));
+      }
       const id = String(raw.properties.messageId ?? '');
       this.#ctx.events.emit('bus:dead-lettered', {
         queue: this.queue,
@@ -241,4 +256,13 @@ export class AmqpSubscription implements Subscription {
       return false;
     }
   }
+}
+
+/** True when a message carries an `x-death` header the broker cannot dead-letter safely. */
+function hasMalformedXDeath(raw: ConsumeMessage): boolean {
+  const xDeath: unknown = raw.properties.headers?.['x-death'];
+  if (xDeath === undefined) return false;
+  return (
+    !Array.isArray(xDeath) || xDeath.some((d) => typeof d !== 'object' || d === null || Array.isArray(d))
+  );
 }

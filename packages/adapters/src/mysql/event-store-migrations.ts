@@ -14,7 +14,7 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
   {
     version: 2026113010,
     name: 'events table and feed sequence',
-    up: (p) => [
+    up: (p, d) => [
       `CREATE TABLE IF NOT EXISTS \`${p}events\` (
         id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
         seq BIGINT NOT NULL,
@@ -39,7 +39,7 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
         KEY ix_status_server (status, server_id, id),
         KEY ix_status_region (status, region, id),
         KEY ix_status_lease (status, lease_expires_at)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
       `CREATE TABLE IF NOT EXISTS \`${p}feed_seq\` (
         id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
         v BIGINT UNSIGNED NOT NULL
@@ -50,12 +50,12 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
   {
     version: 2026113011,
     name: 'relay cursors',
-    up: (p) => [
+    up: (p, d) => [
       `CREATE TABLE IF NOT EXISTS \`${p}relay_cursors\` (
         name VARCHAR(191) NOT NULL PRIMARY KEY,
         cursor_pos BIGINT UNSIGNED NOT NULL,
         updated_at DATETIME(3) NOT NULL
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
     ],
   },
 ];

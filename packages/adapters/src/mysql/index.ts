@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export type { Migration } from './migration.js';
+export type { Migration, SqlDialect } from './migration.js';
 export { MIGRATIONS, type MigrateResult, migrate } from './migrations.js';
 export { MysqlCursorStore } from './mysql-cursor-store.js';
 export { MysqlEventStoreDriver, type MysqlEventStoreOptions } from './mysql-event-store.js';

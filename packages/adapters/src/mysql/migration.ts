@@ -5,6 +5,17 @@
  * @module
  */
 
+/** What a migration may need to know about the server. */
+export interface SqlDialect {
+  /** True on MariaDB, false on MySQL. */
+  readonly mariadb: boolean;
+  /**
+   * A binary, NO PAD utf8mb4 collation (`utf8mb4_nopad_bin` on MariaDB, `utf8mb4_0900_bin` on
+   * MySQL): names compare byte for byte, and a trailing space is significant, as in memory.
+   */
+  readonly binaryCollation: string;
+}
+
 /** One versioned schema change. */
 export interface Migration {
   /** Unique, increasing version: `YYYYMMDDNN` style integers keep backends from colliding. */
@@ -12,5 +23,5 @@ export interface Migration {
   /** Short name recorded in the migrations table. */
   readonly name: string;
   /** DDL statements, given the validated table prefix. Each must be safe to re-run after a crash. */
-  readonly up: (prefix: string) => readonly string[];
+  readonly up: (prefix: string, dialect: SqlDialect) => readonly string[];
 }

@@ -10,7 +10,7 @@ import { isCtlplaneError, UnavailableError } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { mapMysqlError } from './errors.js';
 import { EVENT_STORE_MIGRATIONS } from './event-store-migrations.js';
-import type { Migration } from './migration.js';
+import type { Migration, SqlDialect } from './migration.js';
 import { FLEET_MIGRATIONS } from './mysql-fleet-migrations.js';
 import { type MysqlOptions, parseMysqlOptions } from './options.js';
 import { checkServerVersion, managedPool } from './pool.js';
@@ -52,6 +52,11 @@ export async function migrate(options: MysqlOptions & { lockTimeoutS?: number })
   const lockName = `ctlplane.migrate.${p}`;
   try {
     const serverVersion = await checkServerVersion(conn);
+    const mariadb = /mariadb/i.test(serverVersion);
+    const dialect: SqlDialect = {
+      mariadb,
+      binaryCollation: mariadb ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin',
+    };
     const [lock] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(CONCAT(DATABASE(), ?), ?) AS got', [
       lockName,
       lockTimeoutS,
@@ -71,7 +76,7 @@ export async function migrate(options: MysqlOptions & { lockTimeoutS?: number })
       const applied: number[] = [];
       for (const m of MIGRATIONS) {
         if (done.has(m.version)) continue;
-        for (const statement of m.up(p)) await conn.query(statement);
+        for (const statement of m.up(p, dialect)) await conn.query(statement);
         await conn.query(
           `INSERT IGNORE INTO \`${p}migrations\` (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(3))`,
           [m.version, m.name],

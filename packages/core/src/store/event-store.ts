@@ -7,6 +7,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
+import { jsonIssue } from '../events/json-check.js';
 import type {
   ClaimInput,
   EventPage,
@@ -140,7 +141,8 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
         { path: 'events', message: `must be an array of 1 to ${this.#opts.maxBatchSize} events` },
       ]);
     }
-    const records = events.map((e, i) => this.#toRecord(e, i));
+    // Array.from visits holes of a sparse array (as undefined), which map() would skip.
+    const records = Array.from(events, (e, i) => this.#toRecord(e, i));
     const stored = await this.#run('append', () => this.#driver.append(records));
     this.emit('store:appended', { count: stored.length });
     return stored as EventOf<M>[];
@@ -151,7 +153,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
    * Harpoon uses it so that one bad request never fails the batch it would have joined.
    */
   validate(events: readonly NewEventOf<M>[]): void {
-    for (const [i, e] of events.entries()) this.#toRecord(e, i);
+    Array.from(events, (e, i) => this.#toRecord(e, i));
   }
 
   /** Append one event. Same rules as {@link EventStore.append}. */
@@ -299,7 +301,12 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
 
   #toRecord(event: NewEventOf<M>, i: number): AppendRecord {
     const e = parseOrThrow(newEventSchema, event, `event [${i}]`);
+    // Plain JSON first: zod and JSON.stringify would overflow the stack on absurd nesting.
+    const raw = jsonIssue(e.payload, `[${i}].payload`);
+    if (raw) throw new ValidationError(`${raw.path}: ${raw.message}`, [raw]);
     const payload = this.#types.parse(e.type, e.payload, `[${i}].`) as JsonValue;
+    const parsed = jsonIssue(payload, `[${i}].payload`);
+    if (parsed) throw new ValidationError(`${parsed.path}: ${parsed.message}`, [parsed]);
     const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
     if (bytes > this.#opts.maxPayloadBytes) {
       const message = `is ${bytes} bytes, more than the ${this.#opts.maxPayloadBytes}-byte limit`;

@@ -4,6 +4,8 @@
  * @module
  */
 import { z } from 'zod';
+import { jsonIssue } from '../events/json-check.js';
+import type { JsonValue } from '../events/model.js';
 import { EVENT_STATUSES } from '../events/status.js';
 
 /** Names: types, regions, server ids, owners. Printable, bounded, no control characters. */
@@ -11,7 +13,8 @@ export const nameSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(191, 'must be at most 191 characters')
-  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')
+  .refine((s) => !/\p{Cs}/u.test(s), 'must be well-formed Unicode (no lone surrogates)');
 
 /** An event id: a positive safe integer. */
 export const idSchema = z
@@ -51,7 +54,15 @@ export const transitionSchema = z
     serverId: nameSchema.optional(),
     leaseOwner: nameSchema.optional(),
     error: z.string().max(65_535, 'must be at most 65,535 characters').optional(),
-    result: z.json().optional(),
+    result: z
+      .unknown()
+      .superRefine((v, ctx) => {
+        const issue = v === undefined ? null : jsonIssue(v, 'result');
+        if (issue)
+          ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.split('.').slice(1) });
+      })
+      .transform((v) => v as JsonValue)
+      .optional(),
   })
   .strict()
   .refine((t) => t.version !== undefined || t.from !== undefined, {

@@ -176,9 +176,9 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
         signal: AbortSignal.timeout(this.#o.timeoutMs + waitMs),
       });
     } catch (err) {
+      // The cause is left out: fetch's errors may quote the URL.
       throw new UnavailableError(
-        `Harpoon unreachable at ${maskSecrets(this.#o.url)}: ${(err as Error).message}`,
-        { cause: err },
+        maskSecrets(`Harpoon unreachable at ${this.#o.url}: ${(err as Error).message}`),
       );
     }
     const json: unknown = await res.json().catch(() => null);

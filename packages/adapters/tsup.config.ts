@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 
-const subpaths = ['memory', 'mysql', 'amqp', 'ws'] as const;
+const subpaths = ['memory', 'mysql', 'amqp', 'ws', 'prometheus'] as const;
 const entry = Object.fromEntries(subpaths.map((s) => [`${s}/index`, `src/${s}/index.ts`]));
 
 export default defineConfig([
@@ -11,6 +11,6 @@ export default defineConfig([
     tsconfig: 'tsconfig.build.json',
     sourcemap: true,
     target: 'node20',
-    external: ['@ctlplane/core', 'mysql2', 'amqplib', 'ws', 'zod'],
+    external: ['@ctlplane/core', 'mysql2', 'amqplib', 'ws', 'zod', 'prom-client'],
   },
 ]);

@@ -8,4 +8,5 @@ export type { Migration, SqlDialect } from './migration.js';
 export { MIGRATIONS, type MigrateResult, migrate } from './migrations.js';
 export { MysqlCursorStore } from './mysql-cursor-store.js';
 export { MysqlEventStoreDriver, type MysqlEventStoreOptions } from './mysql-event-store.js';
+export { MysqlFleetDriver, type MysqlFleetOptions } from './mysql-fleet.js';
 export { type MysqlOptions, TABLE_PREFIX_PATTERN } from './options.js';

@@ -22,13 +22,13 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
   {
     version: 2026113020,
     name: 'fleet servers, resources and allocations',
-    up: (p) => [
+    up: (p, d) => [
       `CREATE TABLE IF NOT EXISTS \`${p}fleet_resources\` (
         name VARCHAR(64) NOT NULL,
         slot TINYINT UNSIGNED NOT NULL,
         PRIMARY KEY (name),
         UNIQUE KEY uq_slot (slot)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
       `CREATE TABLE IF NOT EXISTS \`${p}fleet_servers\` (
         id VARCHAR(191) NOT NULL,
         region VARCHAR(191) NOT NULL,
@@ -41,7 +41,7 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (id),
         KEY ix_region_state (region, state),
         KEY ix_updated_at (updated_at)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
       `CREATE TABLE IF NOT EXISTS \`${p}fleet_allocations\` (
         alloc_key VARCHAR(191) NOT NULL,
         server_id VARCHAR(191) NOT NULL,
@@ -50,7 +50,7 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
         created_at DATETIME(3) NOT NULL,
         PRIMARY KEY (alloc_key),
         KEY ix_server (server_id)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
     ],
   },
 ];

@@ -10,8 +10,8 @@ import { EVENT_STATUSES } from './status.js';
 
 const date = z.union([z.iso.datetime({ offset: true }), z.date()]).transform((v) => new Date(v));
 
-/** A stored event as JSON carries it (`JSON.stringify` of a {@link StoredEvent}). */
-export const wireEventSchema = z.object({
+/** A stored event as JSON carries it (`JSON.stringify` of a {@link StoredEvent}); parses to a StoredEvent. */
+export const wireEventSchema: z.ZodType<StoredEvent, unknown> = z.object({
   id: idSchema,
   type: nameSchema,
   payload: z.unknown(),

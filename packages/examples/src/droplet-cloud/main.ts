@@ -1,53 +1,98 @@
 /**
- * The smallest honest end-to-end run: events go into the in-memory store, are placed on servers,
- * claimed by a worker with a lease, and completed; the changes feed is followed throughout.
+ * The droplet cloud: `npm start` runs it in memory, in one process, with a live summary and a
+ * dashboard. `--mysql`/`--amqp` run it on MariaDB and RabbitMQ; `--role` runs one component per
+ * process. See `--help`.
  */
+import { consoleLogger, isCtlplaneError } from '@ctlplane/core';
+import { describeBackends } from './backend.js';
+import { type CloudOptions, DEMO_AGENT_SECRET, DEMO_TOKEN, parseCli, USAGE } from './cli.js';
+import { startRole } from './roles.js';
+import { startCloud } from './single-process.js';
+import { finalReport, summaryLine } from './summary.js';
 
-import { MemoryEventStoreDriver } from '@ctlplane/adapters/memory';
-import { defineEventTypes, EventStore } from '@ctlplane/core';
-import { z } from 'zod';
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const types = defineEventTypes({
-  'droplet.create': z.object({
-    vcpus: z.number().int().positive(),
-    memoryMb: z.number().int().positive(),
-    image: z.string(),
-  }),
-});
-const store = new EventStore({ driver: new MemoryEventStoreDriver(), types });
-const servers = ['hv-1', 'hv-2', 'hv-3'];
-
-const seen = new Map<string, number>();
-const follower = (async () => {
-  for await (const page of store.follow(0, { pollMs: 50, signal: AbortSignal.timeout(2_000) })) {
-    for (const e of page.events) seen.set(e.status, (seen.get(e.status) ?? 0) + 1);
+function options(): CloudOptions {
+  try {
+    const o = parseCli(process.argv.slice(2));
+    if (o) return o;
+    say(USAGE);
+    process.exit(0);
+  } catch (err) {
+    const message = isCtlplaneError(err) || err instanceof TypeError ? err.message : String(err);
+    process.stderr.write(`droplet-cloud: ${message}\n\n${USAGE}`);
+    process.exit(2);
   }
-})();
+}
 
-const created = await store.append(
-  Array.from({ length: 30 }, (_, i) => ({
-    type: 'droplet.create' as const,
-    payload: { vcpus: 1 + (i % 4), memoryMb: 1024, image: 'ubuntu-24.04' },
-    region: 'nyc1',
-    idempotencyKey: `req-${i}`,
-  })),
-);
-for (const e of created) {
-  await store.transition({
-    id: e.id,
-    from: 'pending',
-    to: 'placed',
-    serverId: servers[e.id % servers.length]!,
+/** Resolves on SIGINT/SIGTERM, after `--duration`, or when `finished` resolves. */
+function stopSignal(o: CloudOptions, finished?: Promise<void>): Promise<string> {
+  return new Promise((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
+    if (o.duration !== undefined) setTimeout(() => resolve('duration'), o.duration * 1_000).unref();
+    void finished?.then(() => resolve('finished'));
   });
 }
-for (const server of servers) {
-  const work = await store.claim({ owner: `agent-${server}`, serverId: server, limit: 100, leaseMs: 30_000 });
-  for (const e of work)
-    await store.transition({ id: e.id, version: e.version, to: 'done', result: { ok: true } });
-  console.log(`${server}: booted ${work.length} droplets`);
+
+async function exitAfter(close: () => Promise<string[]>, code: number): Promise<never> {
+  const force = setTimeout(() => {
+    process.stderr.write('droplet-cloud: shutdown took over 15 s; exiting anyway\n');
+    process.exit(code || 1);
+  }, 15_000);
+  force.unref();
+  const errors = await close();
+  for (const e of errors) process.stderr.write(`droplet-cloud: shutdown: ${e}\n`);
+  process.exit(errors.length > 0 && code === 0 ? 1 : code);
 }
-const done = await store.query({ status: 'done', limit: 1000 });
-console.log(`done: ${done.events.length}/${created.length}`);
-await follower;
-console.log(`changes seen on the feed: ${JSON.stringify(Object.fromEntries(seen))}`);
-await store.close();
+
+async function runAll(o: CloudOptions): Promise<void> {
+  say(`droplet-cloud: ${o.regions.length} regions x ${o.hypervisors} hypervisors; ${describeBackends(o)}`);
+  const cloud = await startCloud(o, consoleLogger(o.logLevel));
+  if (cloud.dashboardUrl) say(`dashboard: ${cloud.dashboardUrl}  (metrics: ${cloud.dashboardUrl}/metrics)`);
+  say(`running: ${o.rate} requests/s${o.requests ? `, ${o.requests} in all` : ''}; Ctrl-C to stop`);
+  const ticker = setInterval(() => void summaryLine(cloud.summary).then(say, () => {}), o.summaryMs);
+  const why = await stopSignal(o, o.requests ? cloud.workload.done() : undefined);
+  clearInterval(ticker);
+  say(await summaryLine(cloud.summary).catch(() => 'summary unavailable'));
+  say(`stopping (${why})`);
+  const report = finalReport(cloud.workload, why !== 'finished');
+  for (const line of report.lines) say(line);
+  await exitAfter(
+    async () => {
+      const errors = await cloud.close();
+      say('stopped cleanly');
+      return errors;
+    },
+    report.ok ? 0 : 1,
+  );
+}
+
+async function runRole(o: CloudOptions): Promise<void> {
+  if (o.token === DEMO_TOKEN || o.agentSecret === DEMO_AGENT_SECRET) {
+    process.stderr.write(
+      'droplet-cloud: using the demo secrets; set CTLPLANE_DEMO_TOKEN and CTLPLANE_DEMO_AGENT_SECRET beyond a laptop\n',
+    );
+  }
+  const role = await startRole(o, consoleLogger(o.logLevel), say);
+  const ticker = setInterval(() => void role.summary().then(say, () => {}), o.summaryMs);
+  const why = await stopSignal(o);
+  clearInterval(ticker);
+  say(`${o.role}: stopping (${why})`);
+  await exitAfter(async () => {
+    const errors = await role.close();
+    say(`${o.role}: stopped cleanly`);
+    return errors;
+  }, 0);
+}
+
+const o = options();
+try {
+  await (o.role === 'all' ? runAll(o) : runRole(o));
+} catch (err) {
+  const inUse = (err as { code?: string }).code === 'EADDRINUSE';
+  const hint = inUse
+    ? ' (another process has the port: pick one with --dashboard-port, 0 for any free port)'
+    : '';
+  process.stderr.write(`droplet-cloud: failed to start: ${(err as Error).message}${hint}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,69 @@
+/**
+ * A `ws` WebSocket as a ctlplane {@link TransportConnection}.
+ *
+ * @internal
+ * @module
+ */
+import type { ConnectionReceiver, TransportConnection } from '@ctlplane/core';
+import type { RawData, WebSocket } from 'ws';
+
+/** @internal */
+export class WsConnection implements TransportConnection {
+  readonly remoteAddress: string;
+  readonly #ws: WebSocket;
+  readonly #closeTimeoutMs: number;
+  #receiver: ConnectionReceiver | null = null;
+  #early: string[] = [];
+  #ended: { code: number; reason: string } | null = null;
+  #closing = false;
+
+  constructor(ws: WebSocket, remoteAddress: string, closeTimeoutMs: number) {
+    this.#ws = ws;
+    this.remoteAddress = remoteAddress;
+    this.#closeTimeoutMs = closeTimeoutMs;
+    ws.on('message', (data: RawData) => {
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8');
+      if (this.#receiver) this.#receiver.message(text);
+      else this.#early.push(text);
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.#ended = { code, reason: reason.toString('utf8') };
+      this.#receiver?.closed(code, this.#ended.reason);
+    });
+    // Errors are followed by 'close'; the reason reaches the receiver there.
+    ws.on('error', () => {});
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  send(text: string): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closing || this.#ended) return;
+    this.#closing = true;
+    // Close reasons are at most 123 bytes on the wire.
+    const short = Buffer.from(reason, 'utf8')
+      .subarray(0, 123)
+      .toString('utf8')
+      .replace(/\uFFFD$/, '');
+    try {
+      this.#ws.close(code, short);
+    } catch {
+      this.#ws.terminate();
+    }
+    // A peer that does not answer the close handshake (stuck, gone) is cut off.
+    setTimeout(() => this.#ws.terminate(), this.#closeTimeoutMs).unref();
+  }
+
+  bind(receiver: ConnectionReceiver): void {
+    this.#receiver = receiver;
+    const early = this.#early;
+    this.#early = [];
+    for (const text of early) receiver.message(text);
+    if (this.#ended) receiver.closed(this.#ended.code, this.#ended.reason);
+  }
+}

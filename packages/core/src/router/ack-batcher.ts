@@ -1,0 +1,107 @@
+/**
+ * Agents' acknowledgements become store transitions in batches: one `transitionMany` per flush,
+ * one flush in flight at a time, a bounded queue in front.
+ *
+ * @internal
+ * @module
+ */
+import type { TransitionInput, TransitionOutcome } from '../events/model.js';
+import type { AckFrameItem } from './protocol.js';
+
+/** @internal One acknowledgement waiting for its batch. */
+export interface PendingAck<S> {
+  readonly session: S;
+  readonly ack: AckFrameItem;
+}
+
+/** @internal The compare-and-set transition an acknowledgement stands for. */
+export function ackTransition(ack: AckFrameItem): TransitionInput {
+  switch (ack.status) {
+    case 'running':
+      return { id: ack.id, from: ['placed', 'claimed'], to: 'running' };
+    case 'done':
+      return {
+        id: ack.id,
+        from: ['placed', 'claimed', 'running'],
+        to: 'done',
+        ...(ack.result !== undefined ? { result: ack.result } : {}),
+      };
+    case 'failed':
+      return {
+        id: ack.id,
+        from: ['placed', 'claimed', 'running'],
+        to: 'failed',
+        error: ack.error ?? 'failed',
+      };
+  }
+}
+
+/** @internal */
+export interface AckBatcherOptions<S> {
+  batchSize: number;
+  flushMs: number;
+  maxPending: number;
+  apply(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]>;
+  settle(items: readonly PendingAck<S>[], outcomes: readonly TransitionOutcome[] | Error): void;
+}
+
+/** @internal */
+export class AckBatcher<S> {
+  readonly #o: AckBatcherOptions<S>;
+  #pending: PendingAck<S>[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #inFlight: Promise<void> | null = null;
+  #lastStart = 0;
+
+  constructor(options: AckBatcherOptions<S>) {
+    this.#o = options;
+  }
+
+  /** Acknowledgements queued or being applied. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** Queue acknowledgements; returns those refused because the queue is full. */
+  add(items: readonly PendingAck<S>[]): PendingAck<S>[] {
+    const room = Math.max(0, this.#o.maxPending - this.#pending.length);
+    this.#pending.push(...items.slice(0, room));
+    if (this.#pending.length >= this.#o.batchSize) this.#kick();
+    else if (!this.#timer && this.#pending.length > 0) {
+      this.#timer = setTimeout(() => this.#kick(), this.#o.flushMs);
+    }
+    return items.slice(room);
+  }
+
+  /** Apply everything queued. */
+  async drain(): Promise<void> {
+    while (this.#pending.length > 0 || this.#inFlight) {
+      this.#kick();
+      await this.#inFlight;
+    }
+  }
+
+  #kick(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#inFlight || this.#pending.length === 0) return;
+    this.#lastStart = Date.now();
+    const batch = this.#pending.splice(0, this.#o.batchSize);
+    this.#inFlight = this.#o
+      .apply(batch.map((p) => ackTransition(p.ack)))
+      .then(
+        (outcomes) => this.#o.settle(batch, outcomes),
+        (err: unknown) => this.#o.settle(batch, err instanceof Error ? err : new Error(String(err))),
+      )
+      .finally(() => {
+        this.#inFlight = null;
+        // A steady cadence: the next partial batch starts `flushMs` after this one started, so the
+        // number of store calls per second does not depend on how fast the store answers.
+        if (this.#pending.length >= this.#o.batchSize) this.#kick();
+        else if (this.#pending.length > 0) {
+          const wait = Math.max(0, this.#lastStart + this.#o.flushMs - Date.now());
+          this.#timer = setTimeout(() => this.#kick(), wait);
+        }
+      });
+  }
+}

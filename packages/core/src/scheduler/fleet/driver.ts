@@ -1,0 +1,57 @@
+/**
+ * The port every fleet backend implements. Inputs arrive validated by {@link Fleet}; a driver owns
+ * storage and atomicity, nothing else.
+ *
+ * @module
+ */
+import type {
+  Allocation,
+  AllocationQuery,
+  ReleaseOutcome,
+  ReserveInput,
+  ReserveOutcome,
+  Server,
+  ServerInput,
+  ServerQuery,
+  ServerState,
+} from './model.js';
+
+/** What a fleet backend can do beyond the common contract; gates backend-only tests. */
+export interface FleetCapabilities {
+  /** Several processes may share the fleet. */
+  readonly multiProcess: boolean;
+  /** Data survives a restart of the process. */
+  readonly durable: boolean;
+}
+
+/** A validated server to register: defaults applied. */
+export type ServerRecord = Required<ServerInput>;
+
+/** The storage backend behind a {@link Fleet}. */
+export interface FleetDriver {
+  /** Short backend name for logs, e.g. `memory`, `mysql`. */
+  readonly name: string;
+  /** What this backend can do. */
+  readonly capabilities: FleetCapabilities;
+  /** Register or update servers; allocations are kept, generations bumped. Returns their states. */
+  upsert(servers: readonly ServerRecord[]): Promise<Server[]>;
+  /** The server with this id, or null. */
+  get(id: string): Promise<Server | null>;
+  /** Servers matching the query, ordered by id. */
+  list(query: ServerQuery): Promise<Server[]>;
+  /** Change a server's state (bumps its generation). @throws NotFoundError for an unknown id */
+  setState(id: string, state: ServerState): Promise<Server>;
+  /**
+   * Apply each reservation, compare-and-set on the server's generation and checked against
+   * capacity × ratio. Inputs apply in order; inputs for the same server form a chain: once one of
+   * them fails, the later ones for that server fail as `conflict` (they were decided assuming it).
+   * A key already held (on any server) is released first, in the same transaction.
+   */
+  reserve(inputs: readonly ReserveInput[]): Promise<ReserveOutcome[]>;
+  /** Give reservations back (bumps each server's generation). */
+  release(keys: readonly string[]): Promise<ReleaseOutcome[]>;
+  /** Reservations matching the query, ordered by key. */
+  allocations(query: AllocationQuery): Promise<Allocation[]>;
+  /** Release every resource. Called once. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,121 @@
+/**
+ * The fleet inventory: servers with capacity, allocations and a generation, and the inputs that
+ * reserve and release capacity on them.
+ *
+ * @module
+ */
+
+/** Every state a server can be in. Only `active` servers receive new placements. */
+export const SERVER_STATES = ['active', 'draining', 'down'] as const;
+
+/** `active` takes work; `draining` keeps its work but takes no new placements; `down` is gone. */
+export type ServerState = (typeof SERVER_STATES)[number];
+
+/**
+ * Amounts per resource, e.g. `{ cpu: 64_000, memory: 262_144 }`. Amounts are non-negative integers:
+ * pick integer units (millicores, MiB) so sums stay exact in every backend.
+ */
+export type Resources = Readonly<Record<string, number>>;
+
+/** One server (hypervisor, node) as the fleet holds it. */
+export interface Server {
+  /** Unique id. */
+  readonly id: string;
+  /** The region it serves. */
+  readonly region: string;
+  /** Whether it takes new placements. */
+  readonly state: ServerState;
+  /** Physical capacity per resource (before overcommit). */
+  readonly capacity: Resources;
+  /** Sum of the reservations held on it, per resource. */
+  readonly allocated: Resources;
+  /** Free-form labels, e.g. `{ rack: 'r12', gpu: 'a100' }`. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** How many reservations of each anti-affinity group it holds. */
+  readonly groups: Readonly<Record<string, number>>;
+  /** Bumped by every change; the compare-and-set token of {@link ReserveInput}. */
+  readonly generation: number;
+  /** When it last changed. */
+  readonly updatedAt: Date;
+}
+
+/** A server to register or update. Allocations are kept; the generation is bumped. */
+export interface ServerInput {
+  /** Unique id. */
+  id: string;
+  /** Its region. */
+  region: string;
+  /** Physical capacity per resource. */
+  capacity: Resources;
+  /** Labels (default none). */
+  labels?: Readonly<Record<string, string>>;
+  /** State (default `active`). */
+  state?: ServerState;
+}
+
+/** Reserve capacity on a server, compare-and-set on its generation. */
+export interface ReserveInput {
+  /** Unique key of the reservation (the scheduler uses the event id). A key already held elsewhere moves. */
+  key: string;
+  /** The chosen server. */
+  serverId: string;
+  /** The generation the decision was based on; a mismatch loses the reservation. */
+  generation: number;
+  /** What to reserve, per resource. */
+  demand: Resources;
+  /** Overcommit ratio per resource (default 1 for each): usable = capacity × ratio. */
+  ratios?: Resources;
+  /** The anti-affinity group the reservation belongs to, if any. */
+  group?: string | null;
+}
+
+/** Why a reservation was refused. */
+export type ReserveFailure = 'conflict' | 'capacity' | 'state' | 'not_found';
+
+/** The outcome of one reservation. On failure, `server` is its current state (null if unknown). */
+export type ReserveOutcome =
+  | { readonly ok: true; readonly key: string; readonly serverId: string; readonly generation: number }
+  | {
+      readonly ok: false;
+      readonly key: string;
+      readonly serverId: string;
+      readonly reason: ReserveFailure;
+      readonly server: Server | null;
+    };
+
+/** The outcome of one release. `server` is the server's state after the release. */
+export type ReleaseOutcome =
+  | { readonly ok: true; readonly key: string; readonly server: Server }
+  | { readonly ok: false; readonly key: string; readonly reason: 'not_found' };
+
+/** A reservation held on a server. */
+export interface Allocation {
+  /** The reservation key. */
+  readonly key: string;
+  /** Where it is held. */
+  readonly serverId: string;
+  /** What it holds, per resource. */
+  readonly demand: Resources;
+  /** Its anti-affinity group, or null. */
+  readonly group: string | null;
+  /** When it was made. */
+  readonly createdAt: Date;
+}
+
+/** Which servers to list. */
+export interface ServerQuery {
+  /** Only this region. */
+  region?: string;
+  /** Only these states. */
+  state?: ServerState | readonly ServerState[];
+  /** Only servers changed at or after this instant (for incremental refreshes). */
+  updatedSince?: Date;
+}
+
+/** Which allocations to list. */
+export interface AllocationQuery {
+  /** Only on this server. */
+  serverId?: string;
+  /** Only these keys. */
+  keys?: readonly string[];
+}

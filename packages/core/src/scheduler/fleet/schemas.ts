@@ -1,0 +1,107 @@
+/**
+ * zod schemas of everything a caller hands the fleet, parsed once at the edge. Resource and group
+ * names are restricted to characters that are safe inside a quoted JSON path, so backends can use
+ * them in queries without escaping.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { nameSchema } from '../../store/schemas.js';
+import { SERVER_STATES } from './model.js';
+
+/** @internal Resource names. */
+export const RESOURCE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+/** @internal Group names. */
+export const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/;
+
+/** A resource name: `cpu`, `memory_mib`, `nvidia.com-gpu`. */
+export const resourceNameSchema = z
+  .string()
+  .regex(
+    RESOURCE_NAME,
+    'must start with a letter and use only letters, digits, "_", "." or "-" (at most 64)',
+  );
+
+/** An anti-affinity group name. */
+export const groupNameSchema = z
+  .string()
+  .regex(GROUP_NAME, 'must use only letters, digits, "_", ".", ":", "/" or "-" (at most 128)');
+
+/** Amounts per resource: non-negative safe integers. */
+export const resourcesSchema = z
+  .record(
+    resourceNameSchema,
+    z.number().int('must be an integer (use millicores, MiB, …)').nonnegative().max(Number.MAX_SAFE_INTEGER),
+  )
+  .refine((r) => Object.keys(r).length <= 32, 'must name at most 32 resources');
+
+/** Overcommit ratios per resource: positive, at most 1,000. */
+export const ratiosSchema = z
+  .record(resourceNameSchema, z.number().positive('must be positive').max(1_000, 'must be at most 1,000'))
+  .refine((r) => Object.keys(r).length <= 32, 'must name at most 32 resources');
+
+/** Labels: short printable keys and values. */
+export const labelsSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
+    z
+      .string()
+      .max(191)
+      .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+  )
+  .refine((l) => Object.keys(l).length <= 64, 'must have at most 64 labels');
+
+/** A server state. */
+export const serverStateSchema = z.enum(SERVER_STATES);
+
+/** Shape of a server to register. */
+export const serverInputSchema = z
+  .object({
+    id: nameSchema,
+    region: nameSchema,
+    capacity: resourcesSchema,
+    labels: labelsSchema.default({}),
+    state: serverStateSchema.default('active'),
+  })
+  .strict();
+
+/** Shape of a reservation. */
+export const reserveInputSchema = z
+  .object({
+    key: nameSchema,
+    serverId: nameSchema,
+    generation: z.number().int().nonnegative(),
+    demand: resourcesSchema,
+    ratios: ratiosSchema.optional(),
+    group: groupNameSchema.nullish(),
+  })
+  .strict();
+
+/** Shape of a server query. */
+export const serverQuerySchema = z
+  .object({
+    region: nameSchema.optional(),
+    state: z.union([serverStateSchema, z.array(serverStateSchema).readonly()]).optional(),
+    updatedSince: z.date().optional(),
+  })
+  .strict();
+
+/** Shape of an allocation query. */
+export const allocationQuerySchema = z
+  .object({
+    serverId: nameSchema.optional(),
+    keys: z.array(nameSchema).max(10_000).readonly().optional(),
+  })
+  .strict();
+
+/** Options of the {@link Fleet} wrapper. */
+export const fleetOptionsSchema = z
+  .object({
+    retries: z.number().int().min(0).max(20).default(5),
+    maxBatchSize: z.number().int().positive().max(10_000).default(1_000),
+  })
+  .strict();

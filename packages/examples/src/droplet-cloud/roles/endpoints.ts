@@ -1,0 +1,67 @@
+/**
+ * Where each component of a multi-process deployment listens, and the credentials services use,
+ * all derived from the shared options so every process agrees.
+ */
+import { createHash } from 'node:crypto';
+import { AgentKeyring, HarpoonClient, type HarpoonScope, type ServiceToken } from '@ctlplane/core';
+import { wait } from '../../shared/wait.js';
+import type { CloudOptions } from '../cli.js';
+import type { DropletTypes } from '../types.js';
+
+/** Harpoon's HTTP port. */
+export const harpoonPort = (o: CloudOptions): number => o.portBase;
+/** The droplet API's port. */
+export const apiPort = (o: CloudOptions): number => o.portBase + 1;
+/** The WebSocket port of region `i`'s router. */
+export const routerPort = (o: CloudOptions, i: number): number => o.portBase + 10 + i;
+
+/** Harpoon's base URL. */
+export const harpoonUrl = (o: CloudOptions): string => `http://${o.host}:${harpoonPort(o)}`;
+/** Where a region's agents connect. */
+export function routerUrl(o: CloudOptions, region: string): string {
+  return `ws://${o.host}:${routerPort(o, o.regions.indexOf(region))}/agents`;
+}
+
+const SCOPES: Record<string, readonly HarpoonScope[]> = {
+  api: ['events:create', 'events:read', 'events:transition'],
+  scheduler: ['events:claim', 'events:transition', 'events:read'],
+  router: ['events:read', 'events:transition'],
+};
+
+/** A service's bearer token, derived from the shared secret (each service gets its own). */
+export function serviceToken(o: CloudOptions, service: string): string {
+  return createHash('sha256').update(`${o.token}:${service}`).digest('hex');
+}
+
+/** The services Harpoon admits, each with only the scopes it needs. */
+export function serviceTokens(o: CloudOptions): ServiceToken[] {
+  return Object.entries(SCOPES).map(([service, scopes]) => ({
+    service,
+    token: serviceToken(o, service),
+    scopes,
+  }));
+}
+
+/** The agents' token keyring (routers verify, the agents process signs). */
+export function agentKeyring(o: CloudOptions): AgentKeyring {
+  return new AgentKeyring({ keys: [{ kid: 'demo', secret: o.agentSecret }] });
+}
+
+/** A Harpoon client for `service`, once Harpoon answers (waits up to `timeoutMs`). */
+export async function harpoonFor(
+  o: CloudOptions,
+  service: string,
+  timeoutMs = 30_000,
+): Promise<HarpoonClient<DropletTypes>> {
+  const client = new HarpoonClient<DropletTypes>({ url: harpoonUrl(o), token: serviceToken(o, service) });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.query({ limit: 1 });
+      return client;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await wait(250);
+    }
+  }
+}

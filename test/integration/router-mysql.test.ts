@@ -1,0 +1,94 @@
+/**
+ * The router on MariaDB/MySQL: agents never touch the database, the router holds at most
+ * `maxDbConcurrency` connections, acknowledgements land as transitions, and a router restart
+ * loses nothing.
+ */
+import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
+import { WsConnector, WsTransportServer } from '@ctlplane/adapters/ws';
+import { EventRouter, EventStore, StorePollInput } from '@ctlplane/core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
+import { describeWith } from '../support/requires.js';
+import { mysqlUrl } from '../support/services.js';
+import {
+  countDone,
+  keyring,
+  Ledger,
+  placeEvents,
+  type Types,
+  testAgent,
+  types,
+  until,
+} from './fixtures/router-kit.js';
+
+describeWith('mysql', 'EventRouter on MySQL', () => {
+  const prefix = uniquePrefix('rt');
+  const admin = testPool({ connectionLimit: 1 });
+  const cleanups: Array<() => Promise<void>> = [];
+  const open = (poolSize: number, autoMigrate = false) => {
+    const driver = new MysqlEventStoreDriver({
+      url: mysqlUrl(),
+      tablePrefix: prefix,
+      poolSize,
+      migrate: autoMigrate,
+    });
+    const store = new EventStore<Types>({ driver, types });
+    cleanups.push(() => store.close());
+    return { driver, store };
+  };
+
+  beforeAll(async () => {
+    await admin.query('SELECT 1');
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  afterAll(async () => {
+    await dropPrefixed(admin, prefix);
+    await admin.end();
+  });
+
+  it('routes through a pool of two connections and survives a router restart', async () => {
+    const { driver: apiDriver, store: api } = open(2, true); // the API process appending events
+    await apiDriver.ready();
+    const startRouter = async (port = 0) => {
+      const { driver, store } = open(8); // the pool could grow; the router's gate keeps it at 2
+      const router = new EventRouter({
+        store,
+        region: 'r1',
+        auth: keyring(),
+        input: new StorePollInput({ store, pollMs: 50 }),
+        maxDbConcurrency: 2,
+      });
+      const server = new WsTransportServer({ port });
+      await router.listen(server);
+      cleanups.push(() => router.close());
+      return { router, driver, port: server.port, url: server.url };
+    };
+    const a = await startRouter();
+    const ledger = new Ledger();
+    const servers = Array.from({ length: 12 }, (_, i) => `hv-${i}`);
+    const agents = servers.map((serverId) =>
+      testAgent({ serverId, urls: [a.url], connector: new WsConnector(), ledger }),
+    );
+    for (const agent of agents) cleanups.push(() => agent.stop());
+    await Promise.all(agents.map((agent) => agent.start()));
+
+    await placeEvents(api, 300, (i) => servers[i % servers.length]!);
+    await until(async () => (await countDone(api)) === 300, '300 done', 60_000);
+    expect(a.driver.connections()).toBeLessThanOrEqual(2);
+    const stats = a.router.stats();
+    expect(stats.acks.applied).toBe(600);
+    expect(stats.dbQueries.transition).toBeLessThan(600);
+
+    await a.router.close();
+    await placeEvents(api, 100, (i) => servers[i % servers.length]!);
+    const b = await startRouter(a.port);
+    await placeEvents(api, 100, (i) => servers[i % servers.length]!);
+    await until(async () => (await countDone(api)) === 500, '500 done', 60_000);
+    expect(b.driver.connections()).toBeLessThanOrEqual(2);
+    expect(ledger.foreign).toEqual([]);
+    expect(ledger.runs.size).toBe(500);
+    for (const [id, n] of ledger.runs) expect(n, `event ${id}`).toBe(1);
+  });
+});

@@ -53,7 +53,12 @@ for (const [user, limit] of [
   );
   await admin.query(`GRANT ALL ON \`${db}\`.* TO '${user}'@'%'`);
 }
-const loadDriver = new MysqlEventStoreDriver({ url: MYSQL, tablePrefix: prefix, poolSize: 8, migrate: true });
+const loadDriver = new MysqlEventStoreDriver({
+  url: MYSQL,
+  tablePrefix: prefix,
+  poolSize: 16,
+  migrate: true,
+});
 await loadDriver.ready();
 const store = new EventStore({ driver: loadDriver, types: benchTypes });
 const children: Child[] = [];

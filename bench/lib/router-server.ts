@@ -23,7 +23,7 @@ const router = new EventRouter({
   id: 'bench-router',
   input: new StorePollInput({ store, pollMs: Number(pollMs), limit: 10_000 }),
   heartbeatMs: 10_000,
-  ackFlushMs: 1_000,
+  ackFlushMs: 200,
   ackBatchSize: 5_000,
   maxDbConcurrency: 2,
   maxAgents: 20_000,

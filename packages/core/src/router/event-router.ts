@@ -191,6 +191,11 @@ export class EventRouter extends EventEmitter<EventRouterEvents> {
         if (box.held) box.held.push([events, cursor]);
         else core.ingest(events, cursor);
       },
+      has: (id, version) => {
+        const known = (core.open.version(id) ?? 0) >= version;
+        if (known) core.counters.duplicatesDropped++;
+        return known;
+      },
       query: (kind, fn) => core.gate.run(kind, fn),
       error: (err) => {
         const error = err instanceof Error ? err : new Error(String(err));

@@ -79,6 +79,9 @@ export class BusInput implements RouterInput {
     this.#sub = await this.#bus.subscribe(
       { queue, bindings: [regionPattern(sink.region)], prefetch: this.#prefetch },
       (delivery) => {
+        const body = delivery.message.body as { id?: unknown; version?: unknown } | null;
+        // Echoes of the router's own acks are most of the traffic: drop them before a full parse.
+        if (isCount(body?.id) && isCount(body?.version) && sink.has(body.id, body.version)) return;
         const parsed = changedEventSchema.safeParse(delivery.message.body);
         if (!parsed.success) {
           delivery.reject();
@@ -98,4 +101,8 @@ export class BusInput implements RouterInput {
     await sub?.cancel();
     if (sub && queue && this.#queue === undefined) await this.#bus.deleteQueue(queue).catch(() => {});
   }
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 }

@@ -21,6 +21,11 @@ export interface RouterInputSink {
    * versions are dropped by the router, so an input may overlap.
    */
   deliver(events: readonly StoredEvent[], cursor?: number): void;
+  /**
+   * True when the router already has this version of the event or a newer one: an input may drop
+   * such a change before parsing it further (an echo of an acknowledgement the router applied).
+   */
+  has(id: number, version: number): boolean;
   /** Run a database query through the router's gate: bounded concurrency, counted by kind. */
   query<T>(kind: RouterQueryKind, fn: () => Promise<T>): Promise<T>;
   /** Report a failure the input is recovering from (logged, counted and emitted by the router). */

@@ -174,6 +174,39 @@ export function describeFleet(name: string, make: MakeFleet): void {
       expect((await fleet.allocations()).map((x) => [x.key, x.serverId])).toEqual([['k1', 'b']]);
     });
 
+    it('keeps a held key when a move to another server is refused', async () => {
+      const [a, b] = await fleet.upsert([hv('a'), hv('b')]);
+      await fleet.reserve([res(a!, 'k1', { cpu: 3 })]);
+      const [stale] = await fleet.reserve([res(b!, 'k1', { cpu: 2 }, { generation: b!.generation + 5 })]);
+      expect(stale).toMatchObject({ ok: false, reason: 'conflict' });
+      const [tooBig] = await fleet.reserve([res(b!, 'k1', { cpu: 99 })]);
+      expect(tooBig).toMatchObject({ ok: false, reason: 'capacity' });
+      expect((await fleet.allocations()).map((x) => [x.key, x.serverId])).toEqual([['k1', 'a']]);
+      expect(await fleet.get('a')).toMatchObject({ allocated: { cpu: 3 } });
+    });
+
+    it('fences: an older decision neither moves nor releases a key a newer one holds', async () => {
+      const [a, b, c] = await fleet.upsert([hv('a'), hv('b'), hv('c')]);
+      // Claim 2 of the event reserved on a; claim 1, paused past its lease, wakes up.
+      expect((await fleet.reserve([res(a!, 'e7', { cpu: 2 }, { fence: 2 })]))[0]!.ok).toBe(true);
+      const [late] = await fleet.reserve([res(b!, 'e7', { cpu: 2 }, { fence: 1 })]);
+      expect(late).toMatchObject({ ok: false, key: 'e7', reason: 'fenced' });
+      expect(await fleet.release([{ key: 'e7', fence: 1 }])).toEqual([
+        { ok: false, key: 'e7', reason: 'fenced' },
+      ]);
+      expect((await fleet.allocations()).map((x) => [x.key, x.serverId, x.fence])).toEqual([['e7', 'a', 2]]);
+      expect(await fleet.get('b')).toMatchObject({ allocated: {} });
+      // The same claim retrying, or a newer one, moves it; so does an unfenced caller.
+      expect((await fleet.reserve([res(b!, 'e7', { cpu: 2 }, { fence: 2 })]))[0]!.ok).toBe(true);
+      expect((await fleet.reserve([res(c!, 'e7', { cpu: 2 }, { fence: 3 })]))[0]!.ok).toBe(true);
+      expect(await fleet.get('a')).toMatchObject({ allocated: {} });
+      expect(await fleet.get('b')).toMatchObject({ allocated: {} });
+      expect((await fleet.release([{ key: 'e7', fence: 3 }]))[0]).toMatchObject({ ok: true, key: 'e7' });
+      await fleet.reserve([res((await fleet.get('a'))!, 'e8', { cpu: 1 }, { fence: 9 })]);
+      expect((await fleet.release(['e8']))[0]).toMatchObject({ ok: true });
+      expect(await fleet.allocations()).toEqual([]);
+    });
+
     it('counts group members per server', async () => {
       const [a] = await fleet.upsert([hv('a')]);
       await fleet.reserve([

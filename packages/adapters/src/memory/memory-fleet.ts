@@ -9,7 +9,9 @@ import {
   type AllocationQuery,
   checkReservation,
   type FleetDriver,
+  isFenced,
   NotFoundError,
+  type ReleaseInput,
   type ReleaseOutcome,
   type ReserveInput,
   type ReserveOutcome,
@@ -41,6 +43,7 @@ interface HeldAllocation {
   readonly serverId: string;
   readonly demand: Resources;
   readonly group: string | null;
+  readonly fence: number | null;
   readonly createdAt: number;
 }
 
@@ -121,7 +124,8 @@ export class MemoryFleetDriver implements FleetDriver {
     const outcomes = inputs.map((input): ReserveOutcome => {
       const { key, serverId } = input;
       const s = this.#servers.get(serverId);
-      const failure = broken.has(serverId) ? 'conflict' : checkReservation(s, input);
+      const fenced = isFenced(this.#allocations.get(key)?.fence, input.fence);
+      const failure = broken.has(serverId) ? 'conflict' : fenced ? 'fenced' : checkReservation(s, input);
       if (failure !== null) {
         broken.add(serverId);
         return { ok: false, key, serverId, reason: failure, server: s ? this.#snapshot(s) : null };
@@ -135,12 +139,13 @@ export class MemoryFleetDriver implements FleetDriver {
         serverId,
         demand: { ...input.demand },
         group: input.group ?? null,
+        fence: input.fence ?? null,
         createdAt: held.updatedAt,
       });
       return { ok: true, key, serverId, generation: held.generation };
     });
-    // A key held from an earlier attempt is given back in the same call, as MySQL does.
-    for (const { key } of inputs) {
+    // A key held from an earlier attempt is given back in the same call when its input applied, as MySQL does.
+    for (const { key } of made) {
       const previous = this.#allocations.get(key);
       if (previous) this.#releaseOne(previous);
     }
@@ -148,10 +153,11 @@ export class MemoryFleetDriver implements FleetDriver {
     return outcomes;
   }
 
-  async release(keys: readonly string[]): Promise<ReleaseOutcome[]> {
-    return keys.map((key): ReleaseOutcome => {
+  async release(inputs: readonly ReleaseInput[]): Promise<ReleaseOutcome[]> {
+    return inputs.map(({ key, fence }): ReleaseOutcome => {
       const a = this.#allocations.get(key);
       if (!a) return { ok: false, key, reason: 'not_found' };
+      if (isFenced(a.fence, fence)) return { ok: false, key, reason: 'fenced' };
       return { ok: true, key, server: this.#snapshot(this.#releaseOne(a)) };
     });
   }

@@ -53,4 +53,14 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
     ],
   },
+  {
+    version: 2026113021,
+    name: 'fleet allocation fences',
+    // MariaDB re-runs this safely after a crash; MySQL has no ADD COLUMN IF NOT EXISTS, and its
+    // atomic DDL leaves either the column or nothing, so a re-run after a crash there fails with
+    // ER_DUP_FIELDNAME and the column is already in place.
+    up: (p, d) => [
+      `ALTER TABLE \`${p}fleet_allocations\` ADD COLUMN ${d.mariadb ? 'IF NOT EXISTS ' : ''}fence BIGINT UNSIGNED NULL`,
+    ],
+  },
 ];

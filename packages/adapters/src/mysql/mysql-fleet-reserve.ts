@@ -11,6 +11,8 @@
 import {
   type Allocation,
   checkReservation,
+  isFenced,
+  type ReleaseInput,
   type ReleaseOutcome,
   type ReserveInput,
   type ReserveOutcome,
@@ -58,6 +60,7 @@ function slotted(
 
 function reserveStatement(
   t: string,
+  allocationsTable: string,
   input: ReserveInput,
   entries: [number, string, number][],
   chained: boolean,
@@ -72,6 +75,11 @@ function reserveStatement(
   params.push(input.serverId, input.generation);
   const where = ['id = ?', 'generation = ?', "state = 'active'"];
   if (chained) where.push('@ctl_fleet_ok > 0');
+  if (input.fence !== null && input.fence !== undefined) {
+    // A newer decision holds the key: leave it (the row is locked by this transaction's first read).
+    where.push(`NOT EXISTS (SELECT 1 FROM ${allocationsTable} WHERE alloc_key = ? AND fence > ?)`);
+    params.push(input.key, input.fence);
+  }
   for (const [s, name, amount] of entries) {
     where.push(`cap${s} * ? - used${s} >= ?`);
     params.push(input.ratios?.[name] ?? 1, amount);
@@ -131,6 +139,7 @@ export async function reserveSql(
   );
   const applied = new Array<boolean>(inputs.length).fill(false);
   const broken = new Set<number>();
+  const heldFence = new Map<string, number | null>();
   const fresh = await inTransaction(ctx.pool, 'fleet reserve', async (tx) => {
     const params: unknown[] = [[...new Set(inputs.map((x) => x.key))]];
     const statements = [`SELECT ${ALLOCATION_COLUMNS} FROM ${allocations} WHERE alloc_key IN (?) FOR UPDATE`];
@@ -144,21 +153,37 @@ export async function reserveSql(
         return;
       }
       at.set(i, statements.length);
-      statements.push(reserveStatement(servers, input, entries, sameAsPrev, params));
+      statements.push(reserveStatement(servers, allocations, input, entries, sameAsPrev, params));
       if (ordered[n + 1]?.input.serverId === input.serverId)
         statements.push('SET @ctl_fleet_ok = ROW_COUNT()');
     });
     const results = await many(tx, statements, params);
     const held = (results[0] as RowDataPacket[]).map(toAllocation);
+    for (const a of held) heldFence.set(a.key, a.fence);
     for (const [i, idx] of at) applied[i] = (results[idx] as ResultSetHeader).affectedRows === 1;
     const tail: string[] = [];
     const tailParams: unknown[] = [];
-    tail.push(...releaseStatements(ctx, held, tailParams));
     const rows = inputs.filter((_, i) => applied[i]);
+    // Only a key whose new reservation applied gives its old one back; a refused input keeps it.
+    const moved = new Set(rows.map((r) => r.key));
+    tail.push(
+      ...releaseStatements(
+        ctx,
+        held.filter((a) => moved.has(a.key)),
+        tailParams,
+      ),
+    );
     if (rows.length > 0) {
-      tail.push(`INSERT INTO ${allocations} (alloc_key, server_id, demand, grp, created_at) VALUES ?`);
+      tail.push(`INSERT INTO ${allocations} (alloc_key, server_id, demand, grp, fence, created_at) VALUES ?`);
       tailParams.push(
-        rows.map((r) => [r.key, r.serverId, JSON.stringify(r.demand), r.group ?? null, new Date()]),
+        rows.map((r) => [
+          r.key,
+          r.serverId,
+          JSON.stringify(r.demand),
+          r.group ?? null,
+          r.fence ?? null,
+          new Date(),
+        ]),
       );
     }
     const failedIds = [...new Set(inputs.filter((_, i) => !applied[i]).map((x) => x.serverId))];
@@ -182,14 +207,24 @@ export async function reserveSql(
     // Generation after this input = the generation it expected + 1 (chains bump one per reservation).
     if (applied[i]) return { ok: true, key, serverId, generation: input.generation + 1 };
     const server = fresh.get(serverId) ?? null;
-    const reason = afterFailure.has(i) ? 'conflict' : (checkReservation(server, input) ?? 'conflict');
+    const reason = afterFailure.has(i)
+      ? 'conflict'
+      : isFenced(heldFence.get(key), input.fence)
+        ? 'fenced'
+        : (checkReservation(server, input) ?? 'conflict');
     return { ok: false, key, serverId, reason, server };
   });
 }
 
-/** @internal Release reservations by key in one transaction. */
-export async function releaseSql(ctx: FleetSqlContext, keys: readonly string[]): Promise<ReleaseOutcome[]> {
-  if (keys.length === 0) return [];
+/** @internal Release reservations by key in one transaction; a newer fence keeps one. */
+export async function releaseSql(
+  ctx: FleetSqlContext,
+  inputs: readonly ReleaseInput[],
+): Promise<ReleaseOutcome[]> {
+  if (inputs.length === 0) return [];
+  const keys = inputs.map((r) => r.key);
+  const fences = new Map(inputs.map((r) => [r.key, r.fence]));
+  const kept = new Set<string>();
   const { servers, allocations } = fleetTables(ctx.prefix);
   const { held, fresh } = await inTransaction(ctx.pool, 'fleet release', async (tx) => {
     const found = (
@@ -197,7 +232,13 @@ export async function releaseSql(ctx: FleetSqlContext, keys: readonly string[]):
         `SELECT ${ALLOCATION_COLUMNS} FROM ${allocations} WHERE alloc_key IN (?) ORDER BY alloc_key FOR UPDATE`,
         [[...new Set(keys)]],
       )
-    ).map(toAllocation);
+    )
+      .map(toAllocation)
+      .filter((a) => {
+        if (!isFenced(a.fence, fences.get(a.key))) return true;
+        kept.add(a.key);
+        return false;
+      });
     const params: unknown[] = [];
     const statements = releaseStatements(ctx, found, params);
     if (found.length > 0) {
@@ -213,6 +254,7 @@ export async function releaseSql(ctx: FleetSqlContext, keys: readonly string[]):
   return keys.map((key): ReleaseOutcome => {
     const a = byAlloc.get(key);
     const server = a ? fresh.get(a.serverId) : undefined;
+    if (kept.has(key)) return { ok: false, key, reason: 'fenced' };
     if (!a || !server || done.has(key)) return { ok: false, key, reason: 'not_found' };
     done.add(key);
     return { ok: true, key, server };

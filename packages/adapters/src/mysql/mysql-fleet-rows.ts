@@ -50,6 +50,7 @@ const allocationRow = z.object({
   server_id: z.string(),
   demand: numbers,
   grp: z.string().nullable(),
+  fence: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).nullable(),
   created_at: z.date(),
 });
 
@@ -59,7 +60,7 @@ export const SERVER_COLUMNS = [
   ...Array.from({ length: FLEET_SLOTS }, (_, i) => `cap${i}, used${i}`),
 ].join(', ');
 /** @internal The columns every allocation read selects. */
-export const ALLOCATION_COLUMNS = 'alloc_key, server_id, demand, grp, created_at';
+export const ALLOCATION_COLUMNS = 'alloc_key, server_id, demand, grp, fence, created_at';
 
 /** @internal Quoted table names for a validated prefix. */
 export function fleetTables(prefix: string): { servers: string; allocations: string } {
@@ -109,6 +110,7 @@ export function toAllocation(row: unknown): Allocation {
     serverId: r.server_id,
     demand: Object.freeze(r.demand),
     group: r.grp,
+    fence: r.fence,
     createdAt: r.created_at,
   });
 }

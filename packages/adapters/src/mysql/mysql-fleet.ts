@@ -9,6 +9,7 @@ import {
   type AllocationQuery,
   type FleetDriver,
   NotFoundError,
+  type ReleaseInput,
   type ReleaseOutcome,
   type ReserveInput,
   type ReserveOutcome,
@@ -142,9 +143,9 @@ export class MysqlFleetDriver implements FleetDriver {
     return reserveSql(this.#ctx, inputs);
   }
 
-  async release(keys: readonly string[]): Promise<ReleaseOutcome[]> {
+  async release(inputs: readonly ReleaseInput[]): Promise<ReleaseOutcome[]> {
     if (this.#ctx.slots.size === 0) await this.#ctx.slots.load();
-    return releaseSql(this.#ctx, keys);
+    return releaseSql(this.#ctx, inputs);
   }
 
   async allocations(query: AllocationQuery): Promise<Allocation[]> {

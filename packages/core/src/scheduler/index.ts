@@ -18,6 +18,8 @@ export { Fleet, type FleetOptions } from './fleet/fleet.js';
 export {
   type Allocation,
   type AllocationQuery,
+  isFenced,
+  type ReleaseInput,
   type ReleaseOutcome,
   type ReserveFailure,
   type ReserveInput,

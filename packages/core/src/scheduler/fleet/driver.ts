@@ -7,6 +7,7 @@
 import type {
   Allocation,
   AllocationQuery,
+  ReleaseInput,
   ReleaseOutcome,
   ReserveInput,
   ReserveOutcome,
@@ -45,11 +46,13 @@ export interface FleetDriver {
    * Apply each reservation, compare-and-set on the server's generation and checked against
    * capacity × ratio. Inputs apply in order; inputs for the same server form a chain: once one of
    * them fails, the later ones for that server fail as `conflict` (they were decided assuming it).
-   * A key already held (on any server) is released first, in the same transaction.
+   * A key already held (on any server) is released when, and only when, its input applies, in the
+   * same transaction; a key held with a higher fence than the input's is refused as `fenced` (see
+   * `isFenced`).
    */
   reserve(inputs: readonly ReserveInput[]): Promise<ReserveOutcome[]>;
-  /** Give reservations back (bumps each server's generation). */
-  release(keys: readonly string[]): Promise<ReleaseOutcome[]>;
+  /** Give reservations back (bumps each server's generation); a higher held fence refuses (`fenced`). */
+  release(inputs: readonly ReleaseInput[]): Promise<ReleaseOutcome[]>;
   /** Reservations matching the query, ordered by key. */
   allocations(query: AllocationQuery): Promise<Allocation[]>;
   /** Release every resource. Called once. */

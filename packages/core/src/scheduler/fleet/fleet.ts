@@ -14,6 +14,7 @@ import type { FleetCapabilities, FleetDriver } from './driver.js';
 import type {
   Allocation,
   AllocationQuery,
+  ReleaseInput,
   ReleaseOutcome,
   ReserveInput,
   ReserveOutcome,
@@ -25,6 +26,7 @@ import type {
 import {
   allocationQuerySchema,
   fleetOptionsSchema,
+  releaseInputSchema,
   reserveInputSchema,
   serverInputSchema,
   serverQuerySchema,
@@ -137,12 +139,18 @@ export class Fleet {
     return this.#run('reserve', () => this.#driver.reserve(inputs));
   }
 
-  /** Release reservations by key; an unknown key is reported, not thrown. */
-  async release(keys: readonly string[]): Promise<ReleaseOutcome[]> {
+  /**
+   * Release reservations by key (or key and fence: kept when held by a newer decision, reported
+   * `fenced`); an unknown key is reported, not thrown.
+   */
+  async release(keys: readonly (string | ReleaseInput)[]): Promise<ReleaseOutcome[]> {
     this.#open();
     this.#checkBatch(keys, 'keys');
-    for (const [i, k] of keys.entries()) parseOrThrow(nameSchema, k, `key [${i}]`);
-    return this.#run('release', () => this.#driver.release(keys));
+    const inputs = keys.map((k, i): ReleaseInput => {
+      const parsed = parseOrThrow(releaseInputSchema, k, `key [${i}]`);
+      return typeof parsed === 'string' ? { key: parsed } : parsed;
+    });
+    return this.#run('release', () => this.#driver.release(inputs));
   }
 
   /** Reservations matching the query, ordered by key. */

@@ -67,10 +67,26 @@ export interface ReserveInput {
   ratios?: Resources;
   /** The anti-affinity group the reservation belongs to, if any. */
   group?: string | null;
+  /**
+   * A fencing token: which decision made the reservation, increasing with each newer decision for
+   * the key (the scheduler passes the claim count of the event it places). A key held with a
+   * higher fence is neither moved nor released by this input (outcome `fenced`): a scheduler that
+   * lost its lease cannot take a reservation from the one that claimed the event after it.
+   * Without a fence, a held key always moves.
+   */
+  fence?: number | null;
 }
 
-/** Why a reservation was refused. */
-export type ReserveFailure = 'conflict' | 'capacity' | 'state' | 'not_found';
+/** Release a reservation; with a `fence`, only when it is held with that fence or a lower one. */
+export interface ReleaseInput {
+  /** The reservation key. */
+  key: string;
+  /** The releasing decision's fencing token (see {@link ReserveInput.fence}); none releases unconditionally. */
+  fence?: number | null;
+}
+
+/** Why a reservation was refused. `fenced`: the key is held by a newer decision (see {@link ReserveInput.fence}). */
+export type ReserveFailure = 'conflict' | 'capacity' | 'state' | 'not_found' | 'fenced';
 
 /** The outcome of one reservation. On failure, `server` is its current state (null if unknown). */
 export type ReserveOutcome =
@@ -86,7 +102,7 @@ export type ReserveOutcome =
 /** The outcome of one release. `server` is the server's state after the release. */
 export type ReleaseOutcome =
   | { readonly ok: true; readonly key: string; readonly server: Server }
-  | { readonly ok: false; readonly key: string; readonly reason: 'not_found' };
+  | { readonly ok: false; readonly key: string; readonly reason: 'not_found' | 'fenced' };
 
 /** A reservation held on a server. */
 export interface Allocation {
@@ -98,6 +114,8 @@ export interface Allocation {
   readonly demand: Resources;
   /** Its anti-affinity group, or null. */
   readonly group: string | null;
+  /** The fencing token it was made with, or null (see {@link ReserveInput.fence}). */
+  readonly fence: number | null;
   /** When it was made. */
   readonly createdAt: Date;
 }
@@ -118,4 +136,12 @@ export interface AllocationQuery {
   serverId?: string;
   /** Only these keys. */
   keys?: readonly string[];
+}
+
+/**
+ * True when a reservation held with fence `held` must not be moved or released by a decision with
+ * fence `fence`: both are set and the held one is newer.
+ */
+export function isFenced(held: number | null | undefined, fence: number | null | undefined): boolean {
+  return fence !== null && fence !== undefined && held !== null && held !== undefined && held > fence;
 }

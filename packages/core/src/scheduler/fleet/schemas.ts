@@ -78,8 +78,15 @@ export const reserveInputSchema = z
     demand: resourcesSchema,
     ratios: ratiosSchema.optional(),
     group: groupNameSchema.nullish(),
+    fence: z.number().int().nonnegative().nullish(),
   })
   .strict();
+
+/** Shape of a release: a key, or a key with a fence. */
+export const releaseInputSchema = z.union([
+  nameSchema,
+  z.object({ key: nameSchema, fence: z.number().int().nonnegative().nullish() }).strict(),
+]);
 
 /** Shape of a server query. */
 export const serverQuerySchema = z

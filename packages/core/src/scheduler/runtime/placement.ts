@@ -10,7 +10,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '../../events/model.js';
 import type { Fleet } from '../fleet/fleet.js';
-import type { ReserveOutcome } from '../fleet/model.js';
+import type { ReleaseInput, ReserveOutcome } from '../fleet/model.js';
 import type { PlacementPipeline } from '../pipeline/pipeline.js';
 import type { RequestView } from '../pipeline/types.js';
 import type { Hold, ServerEntry } from '../view/server-entry.js';
@@ -60,6 +60,8 @@ interface Try {
 export class Placer {
   readonly #d: PlacerDeps;
   readonly #reserve: Batcher<Hold, ReserveOutcome>;
+  /** The claim count of the event behind each hold: the reservation's fencing token. */
+  readonly #fences = new WeakMap<Hold, number>();
   /** Placements of concurrent batches share store transactions (fewer commits, same outcomes). */
   readonly #transitions: Batcher<TransitionInput, TransitionOutcome>;
 
@@ -94,7 +96,9 @@ export class Placer {
           t.result = { kind: 'nofit', reason };
           continue;
         }
-        holds.push({ t, hold: pipeline.view.hold(pick.entry, t.held.request), score: pick.score });
+        const hold = pipeline.view.hold(pick.entry, t.held.request);
+        this.#fences.set(hold, t.held.event.attempts);
+        holds.push({ t, hold, score: pick.score });
       }
       if (holds.length === 0) break;
       let outcomes: ReserveOutcome[];
@@ -113,6 +117,16 @@ export class Placer {
         const outcome = outcomes[i]!;
         if (outcome.ok) {
           won.push({ t, entry: hold.entry, score });
+          continue;
+        }
+        if (outcome.reason === 'fenced') {
+          // A newer claim of this event holds its reservation: that claim places it, not this one.
+          t.result = { kind: 'dropped' };
+          this.#d.events.emit('scheduler:conflict', {
+            eventId: t.held.event.id,
+            serverId: hold.entry.id,
+            reason: outcome.reason,
+          });
           continue;
         }
         t.conflicts++;
@@ -139,7 +153,7 @@ export class Placer {
   }
 
   /** Release reservations (e.g. of events whose placement the store refused) and refresh the view. */
-  async release(keys: readonly string[]): Promise<void> {
+  async release(keys: readonly (string | ReleaseInput)[]): Promise<void> {
     const outcomes = await this.#d.fleet.release(keys);
     for (const o of outcomes) if (o.ok) this.#d.pipeline.view.apply(o.server);
   }
@@ -165,6 +179,7 @@ export class Placer {
             demand: h.demand,
             ratios: pipeline.overcommit,
             group: h.group,
+            fence: this.#fences.get(h) ?? null,
           };
         }),
       );
@@ -216,7 +231,9 @@ export class Placer {
       return { kind: 'dropped' };
     }
     if (current && current.status !== 'pending' && current.serverId === w.entry.id) return this.#placed(w);
-    await this.release([request.id]).catch((err: unknown) => this.#d.onError('release', err));
+    // Only this claim's reservation: a newer claim's (a higher fence) stays where it placed the event.
+    const fence = event.attempts;
+    await this.release([{ key: request.id, fence }]).catch((err: unknown) => this.#d.onError('release', err));
     this.#d.events.emit('scheduler:conflict', { eventId: event.id, serverId: w.entry.id, reason: 'store' });
     return { kind: 'dropped' };
   }

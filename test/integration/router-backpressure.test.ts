@@ -2,9 +2,15 @@
  * Bounded buffers: a stuck agent delays nobody and is cut off with `slow-consumer`; an agent cut
  * off that way resumes from its cursor and loses nothing.
  */
-import { WsConnector, WsTransportServer } from '@ctlplane/adapters/ws';
-import { EventRouter, StorePollInput } from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { WsConnector } from '@ctlplane/adapters/ws';
+import { describe, expect, it } from 'vitest';
+import {
+  cleanupAfterEach,
+  expectEachRanOnce,
+  hostNames,
+  startWsAgents,
+  startWsRouter,
+} from './fixtures/router-harness.js';
 import {
   countDone,
   keyring,
@@ -16,39 +22,27 @@ import {
 } from './fixtures/router-kit.js';
 import { RawClient, TcpProxy } from './fixtures/router-net.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const BLOB = 'x'.repeat(32 * 1024);
 
 async function startRouter() {
   const store = memoryStore();
-  const router = new EventRouter({
+  const started = await startWsRouter({
     store,
-    region: 'r1',
-    auth: keyring(),
-    input: new StorePollInput({ store, pollMs: 20 }),
-    maxBufferedBytes: 256 * 1024,
-    maxBufferedEvents: 100_000,
+    cleanups,
+    router: { maxBufferedBytes: 256 * 1024, maxBufferedEvents: 100_000 },
+    server: { closeTimeoutMs: 200 },
   });
-  const server = new WsTransportServer({ closeTimeoutMs: 200 });
-  await router.listen(server);
-  cleanups.push(() => router.close());
-  return { store, router, url: server.url, port: server.port };
+  return { store, ...started };
 }
 
 describe('EventRouter bounded send buffers', () => {
   it('serves everyone else while one agent is stuck, then cuts the stuck one off', async () => {
     const { store, router, url } = await startRouter();
     const ledger = new Ledger();
-    const servers = ['hv-0', 'hv-1', 'hv-2', 'hv-3', 'hv-4'];
-    const agents = servers.map((serverId) =>
-      testAgent({ serverId, urls: [url], connector: new WsConnector(), ledger }),
-    );
-    for (const a of agents) cleanups.push(() => a.stop());
-    await Promise.all(agents.map((a) => a.start()));
+    const servers = hostNames(5);
+    await startWsAgents({ servers, url, ledger, cleanups });
 
     const stuck = new RawClient(url);
     await stuck.opened();
@@ -80,7 +74,7 @@ describe('EventRouter bounded send buffers', () => {
     cleanups.push(() => revived.stop());
     await revived.start();
     await until(async () => (await countDone(store)) === 600, 'all 600 done');
-    for (const e of placed) expect(ledger.runs.get(e.id)).toBe(1);
+    expectEachRanOnce(ledger, placed);
   });
 
   it('cuts off an agent whose network stalls; it resumes from its cursor and loses nothing', async () => {
@@ -104,7 +98,7 @@ describe('EventRouter bounded send buffers', () => {
     await until(() => (router.stats().disconnects['slow-consumer'] ?? 0) >= 1, 'cut off as slow');
     proxy.unstall();
     await until(async () => (await countDone(store)) === 420, 'all 420 done');
-    for (const e of more) expect(ledger.runs.get(e.id)).toBe(1);
+    expectEachRanOnce(ledger, more);
     expect(reasons.length).toBeGreaterThanOrEqual(1);
     expect(resumed[0]).toBe(false);
     expect(resumed.slice(1)).toContain(true); // resumed from its cursor, not a full re-read

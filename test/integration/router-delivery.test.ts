@@ -1,9 +1,10 @@
 /**
  * Delivery and isolation over the real WebSocket transport on 127.0.0.1, malformed frames, TLS.
  */
-import { WsConnector, WsTransportServer } from '@ctlplane/adapters/ws';
-import { CLOSE_CODES, EventRouter, StorePollInput } from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { WsConnector } from '@ctlplane/adapters/ws';
+import { CLOSE_CODES } from '@ctlplane/core';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, hostNames, startWsAgents, startWsRouter } from './fixtures/router-harness.js';
 import {
   countDone,
   keyring,
@@ -15,39 +16,21 @@ import {
 } from './fixtures/router-kit.js';
 import { RawClient, selfSignedCert } from './fixtures/router-net.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function startRouter(opts: { tls?: { key: string; cert: string } } = {}) {
   const store = memoryStore();
-  const router = new EventRouter({
-    store,
-    region: 'r1',
-    auth: keyring(),
-    input: new StorePollInput({ store, pollMs: 20 }),
-  });
-  const server = new WsTransportServer({
-    host: '127.0.0.1',
-    port: 0,
-    ...(opts.tls ? { tls: opts.tls } : {}),
-  });
-  await router.listen(server);
-  cleanups.push(() => router.close());
-  return { store, router, url: server.url };
+  const server = { host: '127.0.0.1', port: 0, ...(opts.tls ? { tls: opts.tls } : {}) };
+  const { router, url } = await startWsRouter({ store, cleanups, server });
+  return { store, router, url };
 }
 
 describe('EventRouter over WebSocket on loopback', () => {
   it('delivers every event once, only to the agent of its server', async () => {
     const { store, router, url } = await startRouter();
     const ledger = new Ledger();
-    const servers = Array.from({ length: 20 }, (_, i) => `hv-${i}`);
-    const agents = servers.map((serverId) =>
-      testAgent({ serverId, urls: [url], connector: new WsConnector(), ledger }),
-    );
-    for (const a of agents) cleanups.push(() => a.stop());
-    await Promise.all(agents.map((a) => a.start()));
+    const servers = hostNames(20);
+    await startWsAgents({ servers, url, ledger, cleanups });
     const events = await placeEvents(store, 400, (i) => servers[(i * 7) % servers.length]!);
     await until(async () => (await countDone(store)) === 400, '400 events done');
 

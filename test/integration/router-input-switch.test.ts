@@ -4,51 +4,39 @@
  */
 import { AmqpBus } from '@ctlplane/adapters/amqp';
 import { MemoryBus } from '@ctlplane/adapters/memory';
-import { WsConnector, WsTransportServer } from '@ctlplane/adapters/ws';
-import { BusInput, EventRouter, type MessageBus, StorePollInput } from '@ctlplane/core';
+import { BusInput, type MessageBus, StorePollInput } from '@ctlplane/core';
 import { connect } from 'amqplib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeWith } from '../support/requires.js';
 import { amqpUrl } from '../support/services.js';
 import {
-  countDone,
-  keyring,
-  Ledger,
-  memoryStore,
-  placeEvents,
-  testAgent,
-  until,
-} from './fixtures/router-kit.js';
+  cleanupAfterEach,
+  expectEachRanOnce,
+  hostNames,
+  startWsAgents,
+  startWsRouter,
+} from './fixtures/router-harness.js';
+import { countDone, Ledger, memoryStore, placeEvents, until } from './fixtures/router-kit.js';
 import { TestRelay } from './fixtures/router-relay.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function switchMidRun(bus: MessageBus, queue: string): Promise<void> {
   const store = memoryStore();
   const relay = new TestRelay(store, bus);
   relay.start();
   cleanups.push(() => relay.stop());
-  const router = new EventRouter({
-    store,
-    region: 'r1',
-    auth: keyring(),
-    input: new StorePollInput({ store, pollMs: 20 }),
-  });
-  const server = new WsTransportServer();
-  await router.listen(server);
-  cleanups.push(() => router.close());
+  const { router, url } = await startWsRouter({ store, cleanups });
   const ledger = new Ledger();
-  const servers = Array.from({ length: 8 }, (_, i) => `hv-${i}`);
-  const agents = servers.map((serverId) =>
-    testAgent({ serverId, urls: [server.url], connector: new WsConnector(), ledger }),
-  );
-  for (const a of agents) cleanups.push(() => a.stop());
+  const servers = hostNames(8);
   const connects: number[] = [];
-  for (const a of agents) a.on('agent:connected', () => connects.push(1));
-  await Promise.all(agents.map((a) => a.start()));
+  const agents = await startWsAgents({
+    servers,
+    url,
+    ledger,
+    cleanups,
+    beforeStart: (a) => a.on('agent:connected', () => connects.push(1)),
+  });
   const pick = (i: number) => servers[i % servers.length]!;
   let total = 0;
   const place = async (n: number) => {
@@ -79,7 +67,7 @@ async function switchMidRun(bus: MessageBus, queue: string): Promise<void> {
   expect(ledger.foreign).toEqual([]);
   const all = (await store.query({ region: 'r1', limit: 1000 })).events;
   expect(all.length).toBe(total);
-  for (const e of all) expect(ledger.runs.get(e.id), `event ${e.id}`).toBe(1);
+  expectEachRanOnce(ledger, all);
   expect(connects.length).toBe(agents.length); // no agent reconnected: they noticed nothing
   expect(router.stats().duplicatesDropped).toBeGreaterThan(0);
 }

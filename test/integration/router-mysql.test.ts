@@ -4,27 +4,18 @@
  * loses nothing.
  */
 import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
-import { WsConnector, WsTransportServer } from '@ctlplane/adapters/ws';
-import { EventRouter, EventStore, StorePollInput } from '@ctlplane/core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { EventStore } from '@ctlplane/core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
 import { describeWith } from '../support/requires.js';
 import { mysqlUrl } from '../support/services.js';
-import {
-  countDone,
-  keyring,
-  Ledger,
-  placeEvents,
-  type Types,
-  testAgent,
-  types,
-  until,
-} from './fixtures/router-kit.js';
+import { cleanupAfterEach, hostNames, startWsAgents, startWsRouter } from './fixtures/router-harness.js';
+import { countDone, Ledger, placeEvents, type Types, types, until } from './fixtures/router-kit.js';
 
 describeWith('mysql', 'EventRouter on MySQL', () => {
   const prefix = uniquePrefix('rt');
   const admin = testPool({ connectionLimit: 1 });
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups = cleanupAfterEach();
   const open = (poolSize: number, autoMigrate = false) => {
     const driver = new MysqlEventStoreDriver({
       url: mysqlUrl(),
@@ -40,9 +31,6 @@ describeWith('mysql', 'EventRouter on MySQL', () => {
   beforeAll(async () => {
     await admin.query('SELECT 1');
   });
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
   afterAll(async () => {
     await dropPrefixed(admin, prefix);
     await admin.end();
@@ -53,26 +41,19 @@ describeWith('mysql', 'EventRouter on MySQL', () => {
     await apiDriver.ready();
     const startRouter = async (port = 0) => {
       const { driver, store } = open(8); // the pool could grow; the router's gate keeps it at 2
-      const router = new EventRouter({
+      const started = await startWsRouter({
         store,
-        region: 'r1',
-        auth: keyring(),
-        input: new StorePollInput({ store, pollMs: 50 }),
-        maxDbConcurrency: 2,
+        cleanups,
+        pollMs: 50,
+        router: { maxDbConcurrency: 2 },
+        server: { port },
       });
-      const server = new WsTransportServer({ port });
-      await router.listen(server);
-      cleanups.push(() => router.close());
-      return { router, driver, port: server.port, url: server.url };
+      return { driver, ...started };
     };
     const a = await startRouter();
     const ledger = new Ledger();
-    const servers = Array.from({ length: 12 }, (_, i) => `hv-${i}`);
-    const agents = servers.map((serverId) =>
-      testAgent({ serverId, urls: [a.url], connector: new WsConnector(), ledger }),
-    );
-    for (const agent of agents) cleanups.push(() => agent.stop());
-    await Promise.all(agents.map((agent) => agent.start()));
+    const servers = hostNames(12);
+    await startWsAgents({ servers, url: a.url, ledger, cleanups });
 
     await placeEvents(api, 300, (i) => servers[i % servers.length]!);
     await until(async () => (await countDone(api)) === 300, '300 done', 60_000);

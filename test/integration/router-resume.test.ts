@@ -2,42 +2,18 @@
  * Resume with nothing lost: after a network drop (history replay), after a router restart
  * (resync), on failover between router replicas, and after an agent process restart.
  */
-import { WsConnector, WsTransportServer } from '@ctlplane/adapters/ws';
-import { EventRouter, type RouterInput, StorePollInput } from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  countDone,
-  keyring,
-  Ledger,
-  memoryStore,
-  placeEvents,
-  testAgent,
-  until,
-} from './fixtures/router-kit.js';
+import { WsConnector } from '@ctlplane/adapters/ws';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, expectEachRanOnce, startWsRouter } from './fixtures/router-harness.js';
+import { countDone, Ledger, memoryStore, placeEvents, testAgent, until } from './fixtures/router-kit.js';
 import { TcpProxy } from './fixtures/router-net.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 type Store = ReturnType<typeof memoryStore>;
 
-async function startRouter(store: Store, port = 0, input?: RouterInput) {
-  const router = new EventRouter({
-    store,
-    region: 'r1',
-    auth: keyring(),
-    input: input ?? new StorePollInput({ store, pollMs: 20 }),
-  });
-  const server = new WsTransportServer({ port });
-  await router.listen(server);
-  cleanups.push(() => router.close());
-  return { router, url: server.url, port: server.port };
-}
-
-function expectEachRanOnce(ledger: Ledger, ids: number[]): void {
-  for (const id of ids) expect(ledger.runs.get(id), `event ${id}`).toBe(1);
+function startRouter(store: Store, port = 0) {
+  return startWsRouter({ store, cleanups, server: { port } });
 }
 
 describe('EventRouter resume', () => {

@@ -52,6 +52,54 @@ describe('Harpoon', () => {
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ValidationError);
   });
 
+  it('stores a valid create and rejects an invalid one of the same batch with ValidationError', async () => {
+    const { harpoon, store } = setup({ creates: { maxBatch: 100, lingerMs: 20, concurrency: 1 } });
+    const sizes: number[] = [];
+    harpoon.on('harpoon:batch', (b) => sizes.push(b.size));
+    const valid = harpoon.create(create(1));
+    const invalid = harpoon.create({ ...create(2), payload: { ...create(2).payload, vcpus: -1 } });
+    await expect(invalid).rejects.toSatisfy(
+      (err) => err instanceof ValidationError && err.issues[0]?.path === '[0].payload.vcpus',
+    );
+    const stored = await valid;
+    expect(sizes).toEqual([1]);
+    expect((await store.query()).events).toEqual([stored]);
+    expect(stored.payload).toEqual(create(1).payload);
+  });
+
+  it('stores what create() was given even when the caller changes its payload before the batch runs', async () => {
+    const { harpoon, store } = setup({ creates: { maxBatch: 100, lingerMs: 20, concurrency: 1 } });
+    const sizes: number[] = [];
+    harpoon.on('harpoon:batch', (b) => sizes.push(b.size));
+    const droplet = create(1);
+    const blob = {
+      type: 'blob' as const,
+      payload: { data: 'before', nested: { tags: ['before'] } },
+      region: 'nyc1',
+    };
+    const pending = [
+      harpoon.create(create(0)),
+      harpoon.create(droplet),
+      harpoon.create(blob),
+      harpoon.create(create(3)),
+    ];
+    // Still queued (the batch lingers 20 ms): break the schema at the top, and change data zod passes through as is.
+    droplet.payload.vcpus = -1;
+    blob.payload.data = 'after';
+    blob.payload.nested.tags[0] = 'after';
+    blob.payload.nested.tags.push('extra');
+    const results = await Promise.allSettled(pending);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(sizes).toEqual([4]);
+    const stored = (await store.query()).events;
+    expect(stored.map((e) => e.payload)).toEqual([
+      create(0).payload,
+      create(1).payload,
+      { data: 'before', nested: { tags: ['before'] } },
+      create(3).payload,
+    ]);
+  });
+
   it('coalesces transitions and reports each outcome to its caller', async () => {
     const { harpoon } = setup();
     const events = await harpoon.createMany(Array.from({ length: 20 }, (_, i) => create(i)));

@@ -20,6 +20,7 @@ import type {
 } from '../events/model.js';
 import type { EventTypeMap } from '../events/registry.js';
 import { type Logger, noopLogger } from '../logger.js';
+import type { AppendRecord } from '../store/driver.js';
 import type { EventOf, EventStore, NewEventOf } from '../store/event-store.js';
 import type { FollowOptions } from '../store/follow.js';
 import { parseOrThrow } from '../validation.js';
@@ -93,7 +94,7 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
 {
   readonly #store: EventStore<M>;
   readonly #o: z.output<typeof harpoonOptionsSchema>;
-  readonly #creates: Batcher<NewEventOf<M>, EventOf<M>>;
+  readonly #creates: Batcher<AppendRecord, EventOf<M>>;
   readonly #transitions: Batcher<TransitionInput, EventOf<M>>;
   readonly #reads = new SingleFlight<unknown>();
   readonly #relay: OutboxRelay | null;
@@ -111,7 +112,7 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
       name: 'Harpoon creates',
       ...this.#o.creates,
       maxPending: this.#o.maxPending,
-      run: (items) => this.#timed('create', items.length, () => this.#store.append(items)),
+      run: (records) => this.#timed('create', records.length, () => this.#store.appendPrepared(records)),
     });
     this.#transitions = new Batcher({
       name: 'Harpoon transitions',
@@ -170,8 +171,9 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
   }
 
   async create(event: NewEventOf<M>): Promise<EventOf<M>> {
-    this.#store.validate([event]);
-    return this.#busy('create', this.#creates.submit(event));
+    // Validated once, here: a bad request fails alone, and its batch appends the records unchecked.
+    const record = this.#store.prepare(event);
+    return this.#busy('create', this.#creates.submit(record));
   }
 
   createMany(events: readonly NewEventOf<M>[]): Promise<EventOf<M>[]> {

@@ -7,14 +7,12 @@
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
-import { jsonIssue } from '../events/json-check.js';
 import type {
   ClaimInput,
   EventPage,
   EventQuery,
   FeedFilter,
   FeedPage,
-  JsonValue,
   NewEvent,
   StoredEvent,
   TransitionInput,
@@ -32,11 +30,11 @@ import {
   feedFilterSchema,
   idSchema,
   nameSchema,
-  newEventSchema,
   querySchema,
   storeOptionsSchema,
   transitionSchema,
 } from './schemas.js';
+import { toAppendRecord } from './to-append-record.js';
 
 /** A stored event of any registered type, with its payload typed. */
 export type EventOf<M extends EventTypeMap> = {
@@ -102,6 +100,8 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   readonly #opts: z.output<typeof storeOptionsSchema>;
   #closing: Promise<void> | null = null;
   readonly #abort = new AbortController();
+  /** Records this store validated in `prepare`: the only ones `appendPrepared` takes. */
+  readonly #prepared = new WeakSet<AppendRecord>();
 
   /** @param options - driver, types and limits; validated here */
   constructor(options: EventStoreOptions<M>) {
@@ -136,16 +136,36 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
    */
   async append(events: readonly NewEventOf<M>[]): Promise<EventOf<M>[]> {
     this.#open();
-    if (!Array.isArray(events) || events.length === 0 || events.length > this.#opts.maxBatchSize) {
-      throw new ValidationError(`events: must be an array of 1 to ${this.#opts.maxBatchSize} events`, [
-        { path: 'events', message: `must be an array of 1 to ${this.#opts.maxBatchSize} events` },
-      ]);
-    }
+    this.#checkBatch(events);
     // Array.from visits holes of a sparse array (as undefined), which map() would skip.
-    const records = Array.from(events, (e, i) => this.#toRecord(e, i));
-    const stored = await this.#run('append', () => this.#driver.append(records));
-    this.emit('store:appended', { count: stored.length });
-    return stored as EventOf<M>[];
+    return this.#appendRecords(Array.from(events, (e, i) => this.#toRecord(e, i)));
+  }
+
+  /**
+   * @internal Validate one event now for an `appendPrepared` later: throws the
+   * `ValidationError` that `append([event])` would. The record holds its own copy of the payload.
+   */
+  prepare(event: NewEventOf<M>): AppendRecord {
+    const record = Object.freeze(this.#toRecord(event, 0, true));
+    this.#prepared.add(record);
+    return record;
+  }
+
+  /**
+   * @internal Append records from this store's `prepare`, atomically, without
+   * validating them again (Harpoon's group commit: each request was checked when it arrived).
+   *
+   * @throws ValidationError for a record this store did not prepare; nothing is written
+   */
+  async appendPrepared(records: readonly AppendRecord[]): Promise<EventOf<M>[]> {
+    this.#open();
+    this.#checkBatch(records);
+    const list = Array.from(records, (r, i) => {
+      if (this.#prepared.has(r)) return r;
+      const message = 'must be a record prepared by this store';
+      throw new ValidationError(`[${i}]: ${message}`, [{ path: `[${i}]`, message }]);
+    });
+    return this.#appendRecords(list);
   }
 
   /**
@@ -299,28 +319,23 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
     if (this.#closing) throw new ClosedError(`EventStore (${this.#driver.name})`);
   }
 
-  #toRecord(event: NewEventOf<M>, i: number): AppendRecord {
-    const e = parseOrThrow(newEventSchema, event, `event [${i}]`);
-    // Plain JSON first: zod and JSON.stringify would overflow the stack on absurd nesting.
-    const raw = jsonIssue(e.payload, `[${i}].payload`);
-    if (raw) throw new ValidationError(`${raw.path}: ${raw.message}`, [raw]);
-    const payload = this.#types.parse(e.type, e.payload, `[${i}].`) as JsonValue;
-    const parsed = jsonIssue(payload, `[${i}].payload`);
-    if (parsed) throw new ValidationError(`${parsed.path}: ${parsed.message}`, [parsed]);
-    const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
-    if (bytes > this.#opts.maxPayloadBytes) {
-      const message = `is ${bytes} bytes, more than the ${this.#opts.maxPayloadBytes}-byte limit`;
-      throw new ValidationError(`[${i}].payload: ${message}`, [{ path: `[${i}].payload`, message }]);
+  #checkBatch(batch: readonly unknown[]): void {
+    const max = this.#opts.maxBatchSize;
+    if (!Array.isArray(batch) || batch.length === 0 || batch.length > max) {
+      const message = `must be an array of 1 to ${max} events`;
+      throw new ValidationError(`events: ${message}`, [{ path: 'events', message }]);
     }
-    const serverId = e.serverId ?? null;
-    return {
-      type: e.type,
-      payload,
-      region: e.region,
-      serverId,
-      status: serverId ? 'placed' : 'pending',
-      idempotencyKey: e.idempotencyKey ?? null,
-    };
+  }
+
+  async #appendRecords(records: readonly AppendRecord[]): Promise<EventOf<M>[]> {
+    const stored = await this.#run('append', () => this.#driver.append(records));
+    this.emit('store:appended', { count: stored.length });
+    return stored as EventOf<M>[];
+  }
+
+  #toRecord(event: NewEventOf<M>, i: number, snapshot = false): AppendRecord {
+    const rules = { types: this.#types, maxPayloadBytes: this.#opts.maxPayloadBytes };
+    return toAppendRecord(event, i, rules, snapshot);
   }
 
   async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {

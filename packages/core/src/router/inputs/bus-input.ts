@@ -10,8 +10,7 @@ import { z } from 'zod';
 import type { MessageBus, Subscription } from '../../bus/message-bus.js';
 import { regionPattern } from '../../bus/routing.js';
 import { busNameSchema } from '../../bus/schemas.js';
-import type { StoredEvent } from '../../events/model.js';
-import { wireEventSchema as changedEventSchema } from '../../events/wire.js';
+import { wireEventSchema } from '../../events/wire.js';
 import { parseOrThrow } from '../../validation.js';
 import type { RouterInput, RouterInputSink } from './input.js';
 
@@ -41,9 +40,12 @@ const schema = z
   .strict();
 
 /**
- * Subscribes the router to its region's changed events on the bus. A message that is not a
- * changed event is dead-lettered and reported; duplicates (at-least-once delivery, or overlap with
- * the store feed during a switch) are dropped by the router by (id, version).
+ * Subscribes the router to its region's changed events on the bus. Each body is parsed with core's
+ * {@link wireEventSchema} (the schema Harpoon's relay output, `toWireEvent`, satisfies); a
+ * message that is not a changed event is dead-lettered and reported. Duplicates (at-least-once
+ * delivery, or overlap with the store feed during a switch) are dropped by the router by
+ * (id, version); a body whose `id` and `version` name a version the router already has is acked
+ * and dropped before the full parse, as it could change nothing.
  *
  * @example
  * ```ts
@@ -82,13 +84,13 @@ export class BusInput implements RouterInput {
         const body = delivery.message.body as { id?: unknown; version?: unknown } | null;
         // Echoes of the router's own acks are most of the traffic: drop them before a full parse.
         if (isCount(body?.id) && isCount(body?.version) && sink.has(body.id, body.version)) return;
-        const parsed = changedEventSchema.safeParse(delivery.message.body);
+        const parsed = wireEventSchema.safeParse(delivery.message.body);
         if (!parsed.success) {
           delivery.reject();
           sink.error(new Error(`bus message ${delivery.message.id.slice(0, 100)} is not a changed event`));
           return;
         }
-        sink.deliver([parsed.data as StoredEvent]);
+        sink.deliver([parsed.data]);
       },
     );
   }

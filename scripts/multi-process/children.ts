@@ -13,6 +13,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface Child {
   readonly role: string;
   readonly metricsUrl: string;
+  /** The process id (for signals such as SIGSTOP). */
+  readonly pid: number;
+  /** Resolves when the process has exited: its code, or null when a signal ended it. */
+  readonly exited: Promise<number | null>;
   /** SIGTERM, wait (20 s, then SIGKILL); resolves with the exit code (null when killed). */
   stop(): Promise<number | null>;
 }
@@ -50,7 +54,13 @@ export function startRole(
       say(`[${role}] ${line}`);
       if (line.startsWith(`${role}: ready`)) {
         clearTimeout(timer);
-        resolve({ role, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, stop });
+        resolve({
+          role,
+          metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+          pid: child.pid!,
+          exited,
+          stop,
+        });
       }
     });
     void exited.then((code) => {

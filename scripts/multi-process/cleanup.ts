@@ -10,6 +10,8 @@ export async function cleanup(o: {
   amqp: string;
   tablePrefix: string;
   regions: string;
+  /** More queues to delete (e.g. other router replicas' queues). */
+  queues?: readonly string[];
 }): Promise<void> {
   const db = await createConnection({ uri: o.mysql });
   try {
@@ -25,7 +27,11 @@ export async function cleanup(o: {
   try {
     const ch = await conn.createChannel();
     const base = `droplet-cloud.${o.tablePrefix}`;
-    const queues = [`${base}.reconcile`, ...o.regions.split(',').map((r) => `${base}.router.${r}`)];
+    const queues = [
+      `${base}.reconcile`,
+      ...o.regions.split(',').map((r) => `${base}.router.${r}`),
+      ...(o.queues ?? []),
+    ];
     for (const q of queues) await ch.deleteQueue(q);
     await ch.deleteExchange(base);
     await ch.deleteExchange(`${base}.dead-letter`);

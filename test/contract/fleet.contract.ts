@@ -174,7 +174,7 @@ export function describeFleet(name: string, make: MakeFleet): void {
       expect((await fleet.allocations()).map((x) => [x.key, x.serverId])).toEqual([['k1', 'b']]);
     });
 
-    it('keeps a held key when a move to another server is refused', async () => {
+    it('regression(stale-scheduler-reservation): keeps a held key when a move to another server is refused', async () => {
       const [a, b] = await fleet.upsert([hv('a'), hv('b')]);
       await fleet.reserve([res(a!, 'k1', { cpu: 3 })]);
       const [stale] = await fleet.reserve([res(b!, 'k1', { cpu: 2 }, { generation: b!.generation + 5 })]);
@@ -185,7 +185,7 @@ export function describeFleet(name: string, make: MakeFleet): void {
       expect(await fleet.get('a')).toMatchObject({ allocated: { cpu: 3 } });
     });
 
-    it('fences: an older decision neither moves nor releases a key a newer one holds', async () => {
+    it('regression(stale-scheduler-reservation): fences: an older decision neither moves nor releases a key a newer one holds', async () => {
       const [a, b, c] = await fleet.upsert([hv('a'), hv('b'), hv('c')]);
       // Claim 2 of the event reserved on a; claim 1, paused past its lease, wakes up.
       expect((await fleet.reserve([res(a!, 'e7', { cpu: 2 }, { fence: 2 })]))[0]!.ok).toBe(true);

@@ -55,8 +55,11 @@ export function exchangeName(o: CloudOptions): string {
   return `droplet-cloud.${o.tablePrefix}`;
 }
 
-/** Open the event store (and the relay's cursor store), applying migrations unless told not to. */
-export async function openEvents(o: CloudOptions, logger: Logger): Promise<EventsBackend> {
+/**
+ * Open the event store (and the relay's cursor store), applying migrations unless told not to;
+ * on MySQL with a pool of `poolSize` connections.
+ */
+export async function openEvents(o: CloudOptions, logger: Logger, poolSize = 4): Promise<EventsBackend> {
   if (!o.mysql) {
     const store = new EventStore({ driver: new MemoryEventStoreDriver(), types: dropletTypes, logger });
     return {
@@ -69,7 +72,7 @@ export async function openEvents(o: CloudOptions, logger: Logger): Promise<Event
   }
   const { migrate, MysqlCursorStore, MysqlEventStoreDriver } = await import('@ctlplane/adapters/mysql');
   if (o.migrate) await migrate({ url: o.mysql, tablePrefix: o.tablePrefix, logger });
-  const driver = new MysqlEventStoreDriver({ url: o.mysql, tablePrefix: o.tablePrefix, poolSize: 4, logger });
+  const driver = new MysqlEventStoreDriver({ url: o.mysql, tablePrefix: o.tablePrefix, poolSize, logger });
   await driver.ready();
   const cursors = new MysqlCursorStore({ pool: driver.pool, tablePrefix: o.tablePrefix });
   const store = new EventStore({ driver, types: dropletTypes, logger });

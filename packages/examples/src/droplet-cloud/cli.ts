@@ -38,6 +38,16 @@ Processes
   --metrics-port <n>        serve this process's /metrics on this port (roles)
   --token <secret>          shared secret the service tokens are derived from (env CTLPLANE_DEMO_TOKEN)
   --agent-secret <secret>   agent token signing key, 32+ chars (env CTLPLANE_DEMO_AGENT_SECRET)
+  --router-replica <n>      router: which replica this process is (default 0); replica r of region i
+                            listens on n+10+i+50r and has its own bus queue
+  --router-replicas <n>     agents: connect to replicas 0..n-1 of their region's router, failing
+                            over in that order (default 1)
+  --router-source <s>       router: harpoon (read through Harpoon, pushed over the bus; default) or
+                            mysql (poll the events table directly, like the 2013 Event Router)
+  --agent-shard <i/n>       agents: run only the hypervisors whose index is i modulo n (default 0/1)
+  --state-dir <dir>         agents: keep each hypervisor's droplets and a ledger of every event
+                            received in <dir>/agents-<i>.jsonl, so a restarted agent resumes them
+  --lease-ms <n>            scheduler: lease on claimed events (default 30000)
 
 Output
   --dashboard-port <n>      dashboard and /metrics (default 8080; 0 = any free port)
@@ -118,6 +128,20 @@ const schema = z
     agentSecret: z.string().min(32, 'must be at least 32 characters').default(DEMO_AGENT_SECRET),
     dashboardPort: int(0, 65_535).default(8_080),
     dashboard: z.boolean().default(true),
+    routerReplica: int(0, 9).default(0),
+    routerReplicas: int(1, 10).default(1),
+    routerSource: z.enum(['harpoon', 'mysql']).default('harpoon'),
+    agentShard: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'must be <i>/<n>, e.g. 0/4')
+      .transform((s) => {
+        const [index, count] = s.split('/').map(Number) as [number, number];
+        return { index, count };
+      })
+      .refine((s) => s.count >= 1 && s.count <= 100 && s.index < s.count, 'needs 0 <= i < n <= 100')
+      .default({ index: 0, count: 1 }),
+    stateDir: z.string().min(1).max(1_024).optional(),
+    leaseMs: int(1_000, 3_600_000).default(30_000),
     summaryMs: int(100, 3_600_000).default(2_000),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
   })
@@ -158,6 +182,12 @@ const FLAGS = [
   'metrics-port',
   'token',
   'agent-secret',
+  'router-replica',
+  'router-replicas',
+  'router-source',
+  'agent-shard',
+  'state-dir',
+  'lease-ms',
   'dashboard-port',
   'summary-ms',
   'log-level',

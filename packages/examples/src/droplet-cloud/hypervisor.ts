@@ -6,6 +6,7 @@
 import type { AgentHandlers, AgentMetrics } from '@ctlplane/core';
 import { sleep } from '@ctlplane/core';
 import type { HypervisorSpec } from './fleet-spec.js';
+import type { HypervisorLedger, RunningDroplet } from './ledger.js';
 import { jittered, pick, seeded } from './random.js';
 import { type DropletTypes, SIZES } from './types.js';
 
@@ -24,12 +25,8 @@ export interface HypervisorBehaviour {
   readonly failRate: number;
   /** Seed of its random source. */
   readonly seed: number;
-}
-
-interface Running {
-  readonly cpu: number;
-  readonly memory: number;
-  readonly ip: string;
+  /** Where its droplets are kept across restarts of the agent (`--state-dir`). */
+  readonly ledger?: HypervisorLedger | undefined;
 }
 
 /** One simulated hypervisor. */
@@ -37,7 +34,7 @@ export class SimulatedHypervisor {
   readonly spec: HypervisorSpec;
   readonly #b: HypervisorBehaviour;
   readonly #random: () => number;
-  readonly #droplets = new Map<number, Running>();
+  readonly #droplets: Map<number, RunningDroplet>;
   #booting = 0;
   #noise = 0.5;
 
@@ -45,6 +42,7 @@ export class SimulatedHypervisor {
     this.spec = spec;
     this.#b = behaviour;
     this.#random = seeded(behaviour.seed);
+    this.#droplets = behaviour.ledger?.droplets(spec.id) ?? new Map();
   }
 
   /** Droplets running here. */
@@ -66,12 +64,24 @@ export class SimulatedHypervisor {
         this.#booting--;
       }
       const ip = `10.${event.id >>> 16}.${(event.id >>> 8) & 255}.${event.id & 255}`;
-      this.#droplets.set(event.id, { ...SIZES[event.payload.size], ip });
+      const size = SIZES[event.payload.size];
+      this.#droplets.set(event.id, { ...size, ip });
+      this.#b.ledger?.write({
+        k: 'boot',
+        e: event.id,
+        s: this.spec.id,
+        cpu: size.cpu,
+        mem: size.memory,
+        ip,
+        at: Date.now(),
+      });
       return { ip, hypervisor: this.spec.id };
     },
     'droplet.destroy': async (event, ctx) => {
       await sleep(jittered(this.#b.bootMs / 4, this.#random), ctx.signal);
-      this.#droplets.delete(event.payload.dropletId);
+      if (this.#droplets.delete(event.payload.dropletId)) {
+        this.#b.ledger?.write({ k: 'gone', e: event.payload.dropletId, s: this.spec.id, at: Date.now() });
+      }
       return { destroyed: event.payload.dropletId };
     },
   };

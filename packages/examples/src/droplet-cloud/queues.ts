@@ -15,10 +15,10 @@ export const dashboardQueue = (prefix: string): string => `droplet-cloud.${prefi
 /** A scheduler process's heartbeat-metrics queue (each scheduler needs every sample). */
 export const metricsQueue = (prefix: string): string => `droplet-cloud.${prefix}.metrics.${process.pid}`;
 
-/** Router queues, one per region. */
-export function routerQueues(prefix: string, regions: readonly string[]): BusQueueConfig[] {
+/** Router queues, one per region (of one router replica). */
+export function routerQueues(prefix: string, regions: readonly string[], replica = 0): BusQueueConfig[] {
   return regions.map((r) => ({
-    name: routerQueue(prefix, r),
+    name: routerQueue(prefix, r, replica),
     bindings: [regionPattern(r)],
     expiresMs: EXPIRES_MS,
   }));

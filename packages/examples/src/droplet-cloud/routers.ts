@@ -1,6 +1,6 @@
 /**
- * One EventRouter per region. Routers read through Harpoon (never the database directly) and are
- * pushed their region's changes by Harpoon's relay over the bus.
+ * One EventRouter per region. By default routers read through Harpoon (never the database directly)
+ * and are pushed their region's changes by Harpoon's relay over the bus.
  */
 import {
   type AgentKeyring,
@@ -9,21 +9,31 @@ import {
   type Logger,
   type MessageBus,
   type MetricsSink,
+  type RouterInput,
   type RouterStore,
   type TransportServer,
 } from '@ctlplane/core';
 
-/** The bus queue of a region's router (declared expiring, so a crashed router leaves nothing behind). */
-export const routerQueue = (prefix: string, region: string): string =>
-  `droplet-cloud.${prefix}.router.${region}`;
+/**
+ * The bus queue of a region's router (declared expiring, so a crashed router leaves nothing
+ * behind); every replica has its own, since each must see every change of the region.
+ */
+export const routerQueue = (prefix: string, region: string, replica = 0): string =>
+  `droplet-cloud.${prefix}.router.${region}${replica > 0 ? `.r${replica}` : ''}`;
+
+/** Changes pushed over the bus: the replica's own queue of the region. */
+export const busInput =
+  (bus: MessageBus, prefix: string, replica = 0) =>
+  (region: string): RouterInput =>
+    new BusInput({ bus, queue: routerQueue(prefix, region, replica) });
 
 /** Start a router per region, each listening on the server `listenOn` gives it. */
 export async function startRouters(deps: {
   regions: readonly string[];
   store: RouterStore;
-  bus: MessageBus;
+  /** Where a region's router learns of changes (e.g. {@link busInput}, or polling the store). */
+  input: (region: string) => RouterInput;
   keyring: AgentKeyring;
-  prefix: string;
   onMetrics: (region: string) => MetricsSink;
   listenOn: (region: string, index: number) => TransportServer;
   logger: Logger;
@@ -34,7 +44,7 @@ export async function startRouters(deps: {
         store: deps.store,
         region,
         auth: deps.keyring,
-        input: new BusInput({ bus: deps.bus, queue: routerQueue(deps.prefix, region) }),
+        input: deps.input(region),
         onMetrics: deps.onMetrics(region),
         heartbeatMs: 2_000,
         logger: deps.logger,

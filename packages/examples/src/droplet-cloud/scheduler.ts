@@ -41,6 +41,7 @@ export async function startScheduler(
     topK: 2,
     idlePollMs: o.mysql ? 200 : 50,
     refreshMs: 500,
+    leaseMs: o.leaseMs,
     logger: deps.logger,
   });
   await scheduler.start();

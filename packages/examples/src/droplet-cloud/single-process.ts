@@ -16,7 +16,7 @@ import { fleetSpec, totalCpu } from './fleet-spec.js';
 import { Shutdown } from './lifecycle.js';
 import { dashboardQueue, dashboardQueues, reconcileQueue, reconcileQueues, routerQueues } from './queues.js';
 import { Reconciler } from './reconciler.js';
-import { startRouters } from './routers.js';
+import { busInput, startRouters } from './routers.js';
 import { startScheduler } from './scheduler.js';
 import { LatencyWindow, type SummarySources } from './summary.js';
 import { StatusTally } from './tally.js';
@@ -78,14 +78,14 @@ export async function startCloud(
     const keyring = new AgentKeyring({ keys: [{ kid: 'demo', secret: o.agentSecret }] });
     const transport = new InProcessTransport();
     const routers = await startRouters({
-      ...{ regions: o.regions, store: harpoon, bus, keyring, prefix: p, logger: log },
+      ...{ regions: o.regions, store: harpoon, input: busInput(bus, p), keyring, logger: log },
       onMetrics: () => (serverId, values, at) => push.report(serverId, values, at),
       listenOn: (region) => transport.server(`router-${region}`),
     });
     shutdown.add('routers', () => Promise.all(routers.map((r) => r.close())));
     const agents = await startAgents(o, {
       ...{ spec, keyring, connector: transport, logger: log },
-      routerUrl: (region) => `inproc://router-${region}`,
+      routerUrls: (region) => [`inproc://router-${region}`],
     });
     shutdown.add('agents', () => Promise.all(agents.map((a) => a.agent.stop())));
 

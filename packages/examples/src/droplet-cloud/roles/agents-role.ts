@@ -4,10 +4,10 @@
  */
 import { WsConnector } from '@ctlplane/adapters/ws';
 import type { Logger } from '@ctlplane/core';
-import { startAgents } from '../agents.js';
+import { shardOf, startAgents } from '../agents.js';
 import type { CloudOptions } from '../cli.js';
 import { fleetSpec } from '../fleet-spec.js';
-import { agentKeyring, routerUrl } from './endpoints.js';
+import { agentKeyring, routerUrls } from './endpoints.js';
 import { RoleKit, type RunningRole } from './role.js';
 
 export async function startAgentsRole(
@@ -17,8 +17,13 @@ export async function startAgentsRole(
 ): Promise<RunningRole> {
   const kit = new RoleKit();
   const agents = await startAgents(o, {
-    ...{ spec: fleetSpec(o), keyring: agentKeyring(o), connector: new WsConnector(), logger: log },
-    routerUrl: (region) => routerUrl(o, region),
+    ...{
+      spec: shardOf(fleetSpec(o), o.agentShard),
+      keyring: agentKeyring(o),
+      connector: new WsConnector(),
+      logger: log,
+    },
+    routerUrls: (region) => routerUrls(o, region),
   });
   kit.shutdown.add('agents', () => Promise.all(agents.map((a) => a.agent.stop())));
   kit.metrics.trackConnections('agents', () => 0);

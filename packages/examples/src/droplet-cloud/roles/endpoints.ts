@@ -12,14 +12,16 @@ import type { DropletTypes } from '../types.js';
 export const harpoonPort = (o: CloudOptions): number => o.portBase;
 /** The droplet API's port. */
 export const apiPort = (o: CloudOptions): number => o.portBase + 1;
-/** The WebSocket port of region `i`'s router. */
-export const routerPort = (o: CloudOptions, i: number): number => o.portBase + 10 + i;
+/** The WebSocket port of region `i`'s router, replica `replica` (n+10+i+50r). */
+export const routerPort = (o: CloudOptions, i: number, replica = o.routerReplica): number =>
+  o.portBase + 10 + i + 50 * replica;
 
 /** Harpoon's base URL. */
 export const harpoonUrl = (o: CloudOptions): string => `http://${o.host}:${harpoonPort(o)}`;
-/** Where a region's agents connect. */
-export function routerUrl(o: CloudOptions, region: string): string {
-  return `ws://${o.host}:${routerPort(o, o.regions.indexOf(region))}/agents`;
+/** Where a region's agents connect: replica 0 first, then the others (`--router-replicas`). */
+export function routerUrls(o: CloudOptions, region: string): string[] {
+  const i = o.regions.indexOf(region);
+  return Array.from({ length: o.routerReplicas }, (_, r) => `ws://${o.host}:${routerPort(o, i, r)}/agents`);
 }
 
 const SCOPES: Record<string, readonly HarpoonScope[]> = {

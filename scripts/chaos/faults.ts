@@ -1,0 +1,227 @@
+/**
+ * The fault injector: from a seeded random source it picks, one after another, a fault and its
+ * target and parameters, injects it, and undoes it (restart, resume, start_app) before the next,
+ * so the deployment is whole again whenever the injector stops. The sequence of faults follows
+ * from the seed; when each lands in the system's work is up to the scheduler of the machine.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { sleep } from '@ctlplane/core';
+import { pick } from '../../packages/examples/src/droplet-cloud/random.js';
+import { type ChaosDatabase, DB_CLIENTS } from './database.js';
+import { AGENT_IDLE_TIMEOUT_MS, type Deployment, SCHEDULER_LEASE_MS } from './deployment.js';
+
+const run = promisify(execFile);
+
+/** The kinds of fault, and how often each is picked relative to the others. */
+export const FAULT_WEIGHTS = {
+  'kill-process': 5,
+  'kill-db-connections': 2,
+  'disconnect-agents': 2,
+  'pause-agents': 1,
+  'pause-scheduler': 1,
+  'restart-rabbitmq': 1,
+} as const;
+/** A kind of fault. */
+export type FaultKind = keyof typeof FAULT_WEIGHTS;
+
+/** One injected fault. */
+export interface FaultRecord {
+  /** Seconds since the run started. */
+  readonly at: number;
+  readonly kind: FaultKind;
+  readonly target: string;
+  readonly detail: string;
+  /** How long the fault lasted, until the deployment was whole again (ms). */
+  readonly ms: number;
+  /** Connections killed or reset, when the fault is about connections. */
+  readonly connections?: number;
+  /** The injection itself failed (e.g. rabbitmqctl timed out). */
+  readonly error?: string;
+}
+
+/** What the injector acts on. */
+export interface FaultTargets {
+  readonly deployment: Deployment;
+  readonly db: ChaosDatabase;
+  /** The routers' WebSocket ports (agents' connections end there). */
+  readonly routerPorts: readonly number[];
+}
+
+const between = (random: () => number, lo: number, hi: number): number =>
+  Math.round(lo + random() * (hi - lo));
+
+function pickKind(random: () => number): FaultKind {
+  const entries = Object.entries(FAULT_WEIGHTS) as [FaultKind, number][];
+  let r = random() * entries.reduce((n, [, w]) => n + w, 0);
+  for (const [kind, w] of entries) {
+    r -= w;
+    if (r < 0) return kind;
+  }
+  return entries[0]![0];
+}
+
+/** The order of the first round: every kind once, shuffled by the seed. */
+function firstRound(random: () => number): FaultKind[] {
+  const kinds = Object.keys(FAULT_WEIGHTS) as FaultKind[];
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
+  }
+  return kinds;
+}
+
+/**
+ * Injects faults until stopped: first every kind once (in an order the seed shuffles), so that
+ * even a short run tries each, then kinds drawn by {@link FAULT_WEIGHTS}.
+ */
+export class FaultInjector {
+  readonly log: FaultRecord[] = [];
+  readonly #t: FaultTargets;
+  readonly #random: () => number;
+  readonly #everyMs: number;
+  #startedAt = Date.now();
+  #round: FaultKind[] | null = null;
+  #dbKills = 0;
+  readonly #say: (line: string) => void;
+
+  constructor(o: {
+    targets: FaultTargets;
+    random: () => number;
+    everyMs: number;
+    say: (line: string) => void;
+  }) {
+    this.#t = o.targets;
+    this.#random = o.random;
+    this.#everyMs = o.everyMs;
+    this.#say = o.say;
+  }
+
+  /** Faults by kind. */
+  counts(): Record<FaultKind, number> {
+    const out = Object.fromEntries(Object.keys(FAULT_WEIGHTS).map((k) => [k, 0])) as Record<
+      FaultKind,
+      number
+    >;
+    for (const f of this.log) out[f.kind]++;
+    return out;
+  }
+
+  /** Inject one fault after another until `signal` aborts; the fault under way is finished. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#startedAt = Date.now();
+    while (!signal.aborted) {
+      await sleep(between(this.#random, this.#everyMs / 2, (this.#everyMs * 3) / 2), signal).catch(() => {});
+      if (signal.aborted) return;
+      await this.restartCrashed();
+      this.#round ??= firstRound(this.#random);
+      const kind = this.#round.shift() ?? pickKind(this.#random);
+      const at = (Date.now() - this.#startedAt) / 1_000;
+      const t0 = Date.now();
+      let target = '';
+      let detail = '';
+      let connections: number | undefined;
+      let error: string | undefined;
+      try {
+        [target, detail, connections] = await this.#inject(kind);
+      } catch (err) {
+        error = (err as Error).message.split('\n')[0]!.slice(0, 200);
+      }
+      const record: FaultRecord = {
+        ...{ at, kind, target, detail, ms: Date.now() - t0 },
+        ...(connections === undefined ? {} : { connections }),
+        ...(error ? { error } : {}),
+      };
+      this.log.push(record);
+      this.#say(
+        `[fault ${String(this.log.length).padStart(3)}] t=${at.toFixed(1)}s ${kind} ${target}: ${error ? `FAILED ${error}` : detail} (${record.ms} ms)`,
+      );
+    }
+  }
+
+  /** Restart processes that died on their own (a crash is reported, not hidden). */
+  async restartCrashed(): Promise<void> {
+    for (const name of this.#t.deployment.down()) {
+      this.#say(`[chaos] ${name} exited on its own: restarting it`);
+      await this.#t.deployment.restart(name);
+    }
+  }
+
+  async #inject(kind: FaultKind): Promise<[string, string, number?]> {
+    const r = this.#random;
+    const d = this.#t.deployment;
+    switch (kind) {
+      case 'kill-process': {
+        // A role first, then one of its processes: Harpoon is hit as often as all agents together.
+        const role = pick(['harpoon', 'scheduler', 'router', 'agents', 'api'] as const, r);
+        const name = pick(d.named(role), r);
+        const downMs = between(r, 200, 3_000);
+        await d.kill(name);
+        await sleep(downMs);
+        const t0 = Date.now();
+        await d.restart(name);
+        return [name, `SIGKILL, restarted after ${downMs} ms, ready in ${Date.now() - t0} ms`];
+      }
+      case 'kill-db-connections': {
+        // In turn: Harpoon's, the polling router's, the schedulers' fleet pools'.
+        const client = DB_CLIENTS[this.#dbKills++ % DB_CLIENTS.length]!;
+        const killed = await this.#t.db.killConnections(client);
+        return [`${client} connections`, `KILL CONNECTION ×${killed}`, killed];
+      }
+      case 'disconnect-agents': {
+        const wanted = between(r, 5, 60);
+        const draws = Array.from({ length: wanted }, () => r());
+        const cut = await this.#disconnectAgents(draws);
+        return [`${wanted} agents`, `${cut} agent connections reset (ss -K)`, cut];
+      }
+      case 'pause-agents': {
+        const name = pick(d.named('agents'), r);
+        const ms = AGENT_IDLE_TIMEOUT_MS + between(r, 1_000, 5_000);
+        d.pause(name);
+        await sleep(ms);
+        d.resume(name);
+        return [name, `SIGSTOP for ${ms} ms (routers drop an agent silent for ${AGENT_IDLE_TIMEOUT_MS} ms)`];
+      }
+      case 'pause-scheduler': {
+        const name = pick(d.named('scheduler'), r);
+        const ms = SCHEDULER_LEASE_MS + between(r, 1_000, 5_000);
+        d.pause(name);
+        await sleep(ms);
+        d.resume(name);
+        return [name, `SIGSTOP for ${ms} ms (its claims' lease is ${SCHEDULER_LEASE_MS} ms)`];
+      }
+      case 'restart-rabbitmq': {
+        const downMs = between(r, 1_000, 6_000);
+        await rabbitmqctl('stop_app');
+        await sleep(downMs);
+        await rabbitmqctl('start_app');
+        return ['rabbitmq', `stop_app, ${downMs} ms down, start_app`];
+      }
+    }
+  }
+
+  /** Reset the agents' sides of as many router connections as `draws` picks (ss -K). */
+  async #disconnectAgents(draws: readonly number[]): Promise<number> {
+    const dports = this.#t.routerPorts.map((p) => `dport = :${p}`).join(' or ');
+    const { stdout } = await run('ss', ['-tnH', 'state', 'established', `( ${dports} )`]);
+    const ports = stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[2]?.split(':').pop())
+      .filter((p): p is string => !!p)
+      .sort();
+    const chosen = [...new Set(draws.map((x) => ports[Math.floor(x * ports.length)]).filter(Boolean))];
+    if (chosen.length === 0) return 0;
+    const sports = chosen.map((p) => `sport = :${p}`).join(' or ');
+    const { stdout: killed } = await run('ss', [
+      '-tnHK',
+      'state',
+      'established',
+      `( ${sports} ) and ( ${dports} )`,
+    ]);
+    return killed.split('\n').filter((l) => l.trim()).length;
+  }
+}
+
+async function rabbitmqctl(command: string): Promise<void> {
+  await run('rabbitmqctl', [command], { timeout: 120_000 });
+}

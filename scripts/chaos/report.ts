@@ -1,0 +1,194 @@
+/**
+ * The chaos run's output: the verdict printed, `bench/results/chaos.json` (`chaos-quick.json` for
+ * `--quick`), and the run's section of docs/reliability.md.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { machine, table } from '../../bench/lib/report.js';
+import type { CheckResult } from './checker.js';
+import { FAULT_WEIGHTS, type FaultKind, type FaultRecord } from './faults.js';
+
+const root = resolve(import.meta.dirname, '../..');
+
+/** Everything a run reports. */
+export interface ChaosRun {
+  readonly quick: boolean;
+  readonly seed: number;
+  readonly command: string;
+  readonly requests: number;
+  readonly accepted: number;
+  readonly abandoned: number;
+  readonly retries: number;
+  readonly destroys: number;
+  readonly durationS: number;
+  readonly settleS: number;
+  /** The most the settle could take. */
+  readonly settleLimitS: number;
+  readonly faults: readonly FaultRecord[];
+  readonly crashes: Record<string, number>;
+  readonly observed: { messages: number; repeats: number };
+  readonly check: CheckResult;
+}
+
+/** The five numbers that must be zero. */
+export const VERDICT_KEYS = ['lost', 'double_placed', 'overcommitted', 'stuck', 'phantom_done'] as const;
+
+/** True when every verdict number is zero and every request was accepted. */
+export function passed(r: ChaosRun): boolean {
+  return VERDICT_KEYS.every((k) => r.check[k] === 0) && r.abandoned === 0 && r.faults.length > 0;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
+const s1 = (ms: number): string => `${(ms / 1_000).toFixed(1)} s`;
+
+/** What was measured of one kind of fault across the run. */
+function measured(kind: FaultKind, faults: readonly FaultRecord[]): string {
+  const ok = faults.filter((f) => f.kind === kind && !f.error);
+  if (ok.length === 0) return 'not drawn in this run';
+  const ms = ok.map((f) => f.ms);
+  const conns = ok.reduce((n, f) => n + (f.connections ?? 0), 0);
+  const targets = [...new Set(ok.map((f) => f.target))].sort().join(', ');
+  switch (kind) {
+    case 'kill-process':
+      return `${targets}; whole again (killed, restarted, ready) after ${s1(median(ms))} median, ${s1(Math.max(...ms))} max`;
+    case 'kill-db-connections':
+      return `${conns} connections killed (${targets})`;
+    case 'disconnect-agents':
+      return `${conns} agent connections reset`;
+    case 'pause-agents':
+    case 'pause-scheduler':
+      return `${targets}; paused ${s1(median(ms))} median`;
+    case 'restart-rabbitmq':
+      return `broker away ${s1(median(ms))} median (stop_app to start_app done), ${s1(Math.max(...ms))} max`;
+  }
+}
+
+/** Print, and write the JSON and the docs section. */
+export function writeChaosReport(r: ChaosRun): string[] {
+  const name = r.quick ? 'chaos-quick' : 'chaos';
+  const date = new Date().toISOString();
+  const m = machine();
+  const counts = Object.fromEntries(Object.keys(FAULT_WEIGHTS).map((k) => [k, 0])) as Record<
+    FaultKind,
+    number
+  >;
+  const failedInjections = { ...counts };
+  for (const f of r.faults) {
+    counts[f.kind]++;
+    if (f.error) failedInjections[f.kind]++;
+  }
+  const c = r.check;
+  const verdict = passed(r) ? 'PASS' : 'FAIL';
+  const metrics = {
+    seed: r.seed,
+    faults_injected: r.faults.length,
+    requests: r.requests,
+    lost: c.lost,
+    double_placed: c.double_placed,
+    overcommitted: c.overcommitted,
+    stuck: c.stuck,
+    duplicates_delivered: c.duplicates_delivered,
+    phantom_done: c.phantom_done,
+    double_booted: c.double_booted,
+    unpublished: c.unpublished,
+    leaked_reservations: c.leaked_reservations,
+    unreserved: c.unreserved,
+    accepted: r.accepted,
+    abandoned: r.abandoned,
+    retries: r.retries,
+    destroys: r.destroys,
+    events: c.events,
+    crashes: Object.values(r.crashes).reduce((n, x) => n + x, 0),
+    duration_s: Math.round(r.durationS),
+    settle_s: Math.round(r.settleS),
+    ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [`faults_${k.replaceAll('-', '_')}`, v])),
+  };
+  const json = {
+    name,
+    date,
+    machine: m,
+    command: r.command,
+    verdict,
+    ...metrics,
+    metrics,
+    faults: counts,
+    by_status: c.byStatus,
+    examples: c.examples,
+    crashes: r.crashes,
+    fault_log: r.faults,
+  };
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+
+  const faultRows = (Object.keys(counts) as FaultKind[]).map((k) => [
+    k,
+    counts[k],
+    failedInjections[k],
+    measured(k, r.faults),
+  ]);
+  const verdictRows: (string | number)[][] = [
+    ['lost (acknowledged requests with no event)', c.lost, 'must be 0'],
+    ['double_placed (events run, reserved or seen on two servers)', c.double_placed, 'must be 0'],
+    ['overcommitted (servers over capacity × overcommit, reserved or running)', c.overcommitted, 'must be 0'],
+    [
+      `stuck (not done, failed or cancelled at the end; settling took ${r.settleS.toFixed(0)} s of the ${r.settleLimitS} s allowed)`,
+      c.stuck,
+      'must be 0',
+    ],
+    ['phantom_done (done in the database, never booted by an agent)', c.phantom_done, 'must be 0'],
+    [
+      'duplicates_delivered (events an agent received again)',
+      c.duplicates_delivered,
+      'counted; handled idempotently',
+    ],
+    ['double_booted (a droplet booted twice)', c.double_booted, 'counted'],
+    ['unpublished (final versions the relay never published)', c.unpublished, 'counted'],
+    ['leaked_reservations / unreserved droplets', `${c.leaked_reservations} / ${c.unreserved}`, 'counted'],
+  ];
+  const statusLine = Object.entries(c.byStatus)
+    .map(([s, n]) => `${n.toLocaleString('en-US')} ${s}`)
+    .join(', ');
+  const crashLine = Object.keys(r.crashes).length
+    ? Object.entries(r.crashes)
+        .map(([p, n]) => `${p} ×${n}`)
+        .join(', ')
+    : 'none';
+  const body = [
+    `### ${r.quick ? 'CI-sized run (`--quick`)' : 'Full run'}: ${verdict}`,
+    '',
+    `- date: ${date}`,
+    `- machine: ${m}`,
+    `- command: \`${r.command}\` (seed ${r.seed})`,
+    `- ${r.requests.toLocaleString('en-US')} create requests, ${r.accepted.toLocaleString('en-US')} acknowledged (${r.retries.toLocaleString('en-US')} retried attempts, ${r.abandoned} abandoned), ${r.destroys.toLocaleString('en-US')} destroys; ${c.events.toLocaleString('en-US')} events: ${statusLine}`,
+    `- ${r.faults.length} faults in ${r.durationS.toFixed(0)} s; then ${r.settleS.toFixed(0)} s to settle. Processes that exited on their own: ${crashLine}. The observer saw ${r.observed.messages.toLocaleString('en-US')} published changes (${r.observed.repeats.toLocaleString('en-US')} repeats).`,
+    '',
+    table(['fault', 'injected', 'injection failed', 'measured'], faultRows),
+    '',
+    'The faults overlap the whole stream, so their result is one verdict for all of them:',
+    '',
+    table(['check', 'count', 'rule'], verdictRows),
+    '',
+    '<details><summary>Fault log</summary>',
+    '',
+    '```text',
+    ...r.faults.map(
+      (f, i) =>
+        `${String(i + 1).padStart(3)} t=${f.at.toFixed(1)}s ${f.kind} ${f.target}: ${f.error ? `FAILED ${f.error}` : f.detail} (${f.ms} ms)`,
+    ),
+    '```',
+    '',
+    '</details>',
+  ].join('\n');
+  const doc = join(root, 'docs', 'reliability.md');
+  if (existsSync(doc)) {
+    const start = `<!-- chaos:${name}:start -->`;
+    const end = `<!-- chaos:${name}:end -->`;
+    const section = `${start}\n${body}\n${end}`;
+    let text = readFileSync(doc, 'utf8');
+    const re = new RegExp(`${start}[\\s\\S]*?${end}`);
+    text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
+    writeFileSync(doc, text);
+  }
+  return body.split('\n');
+}

@@ -230,7 +230,9 @@ export class Placer {
       this.#d.onError('placement check', err);
       return { kind: 'dropped' };
     }
-    if (current && current.status !== 'pending' && current.serverId === w.entry.id) return this.#placed(w);
+    // Placed where this instance reserved, and by this claim (no newer claim since): its commit landed.
+    const mine = current?.attempts === event.attempts && current.serverId === w.entry.id;
+    if (current && current.status !== 'pending' && mine) return this.#placed(w);
     // Only this claim's reservation: a newer claim's (a higher fence) stays where it placed the event.
     const fence = event.attempts;
     await this.release([{ key: request.id, fence }]).catch((err: unknown) => this.#d.onError('release', err));

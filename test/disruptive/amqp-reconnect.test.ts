@@ -95,11 +95,21 @@ describeWith('amqp', 'AmqpBus across broker restarts', () => {
         const restarts: string[] = [];
         let chaos: Promise<void> = Promise.resolve();
         const thresholds = [2_000, 6_000];
+        let restarted = 0;
         const onConfirm = (id: string): void => {
           confirmed.add(id);
           if (thresholds.length > 0 && confirmed.size >= thresholds[0]!) {
             thresholds.shift();
-            chaos = chaos.then(() => restartBroker(restarts));
+            // Each restart hits a connected publisher: wait for its reconnection after the last one
+            // (back to back, the second restart could land while it is still reconnecting).
+            chaos = chaos.then(async () => {
+              await vi.waitFor(() => expect(events.reconnects).toBeGreaterThan(restarted), {
+                timeout: 60_000,
+                interval: 50,
+              });
+              await restartBroker(restarts);
+              restarted++;
+            });
           }
         };
         const publisher = async (p: number): Promise<void> => {

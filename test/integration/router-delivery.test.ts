@@ -42,6 +42,8 @@ describe('EventRouter over WebSocket on loopback', () => {
       expect(stored?.status).toBe('done');
       expect(stored?.result).toEqual({ ranOn: e.serverId });
     }
+    // The last batch's commit is visible a moment before the router counts it.
+    await until(() => router.stats().acks.applied === 800, '800 acks counted', 10_000);
     const stats = router.stats();
     expect(stats.agentsConnected).toBe(20);
     expect(stats.delivered).toBeGreaterThanOrEqual(400);

@@ -166,7 +166,11 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       published.catch(() => {}); // handled in order by the chain below; never unhandled meanwhile
       const oldest = Math.min(...page.events.map((e) => e.updatedAt.getTime()));
       chain = chain
-        .then(() => published)
+        .then(() => {
+          // A page after a failed one must not save its cursor: that would skip the failed page.
+          if (error) throw error;
+          return published;
+        })
         .then(() => this.#cursors.save(this.#o.name, page.cursor))
         .then(() => {
           this.#cursor = page.cursor;

@@ -3,35 +3,15 @@
  * 10,000 confirmed publishes. Every confirmed message must reach the consumer; duplicates are
  * allowed (at-least-once), counted and printed.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
 import { isCtlplaneError } from '@ctlplane/core';
 import { connect } from 'amqplib';
 import { afterAll, expect, it, vi } from 'vitest';
+import { ensureBrokerUp, rabbitmqctl } from '../support/rabbitmq.js';
 import { describeWith } from '../support/requires.js';
 import { amqpUrl } from '../support/services.js';
-
-const run = promisify(execFile);
-const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', args, { timeout: 120_000 });
-
-/** Wait until the broker accepts AMQP connections again (start_app if it is not running). */
-async function ensureBrokerUp(): Promise<void> {
-  await rabbitmqctl('start_app').catch(() => {});
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      const c = await connect(amqpUrl(), { timeout: 2_000 });
-      c.on('error', () => {});
-      await c.close();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
 
 async function restartBroker(log: string[]): Promise<void> {
   const t0 = Date.now();

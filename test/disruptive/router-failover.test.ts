@@ -3,10 +3,9 @@
  * over to a replica and resume), and a RabbitMQ restart under a router on the bus input. Nothing
  * is lost; nothing runs twice.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
 import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
 import { WsConnector, WsTransportServer } from '@ctlplane/adapters/ws';
@@ -26,6 +25,7 @@ import {
 } from '../integration/fixtures/router-kit.js';
 import { TestRelay } from '../integration/fixtures/router-relay.js';
 import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
+import { ensureBrokerUp, rabbitmqctl } from '../support/rabbitmq.js';
 import { describeWith } from '../support/requires.js';
 import { amqpUrl, mysqlUrl } from '../support/services.js';
 
@@ -112,30 +112,12 @@ describeWith('mysql', 'EventRouter process killed', () => {
   });
 });
 
-const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', args, { timeout: 120_000 });
-
-async function brokerUp(): Promise<void> {
-  await rabbitmqctl('start_app').catch(() => {});
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      const c = await connect(amqpUrl(), { timeout: 2_000 });
-      c.on('error', () => {});
-      await c.close();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 describeWith('amqp', 'EventRouter on the bus across a broker restart', () => {
   const tag = randomBytes(4).toString('hex');
   const exchange = `ctl.router-disruptive.${tag}`;
   const queue = `router.r1.${tag}`;
   afterAll(async () => {
-    await brokerUp();
+    await ensureBrokerUp();
     const c = await connect(amqpUrl());
     c.on('error', () => {});
     const ch = await c.createChannel();
@@ -179,7 +161,7 @@ describeWith('amqp', 'EventRouter on the bus across a broker restart', () => {
     await rabbitmqctl('stop_app');
     await placeEvents(store, 100, (i) => servers[i % 6]!); // committed while the broker is down
     await rabbitmqctl('start_app');
-    await brokerUp();
+    await ensureBrokerUp();
     await placeEvents(store, 100, (i) => servers[i % 6]!);
     await until(async () => (await countDone(store)) === 300, 'all 300 done', 120_000);
     expect(router.stats().dbQueries.readFeed).toBeLessThanOrEqual(2); // the start-up catch-up only

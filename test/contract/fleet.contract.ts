@@ -207,6 +207,82 @@ export function describeFleet(name: string, make: MakeFleet): void {
       expect(await fleet.allocations()).toEqual([]);
     });
 
+    it('regression(stale-reserve-after-release): a released key stays fenced against decisions no newer than the release', async () => {
+      const [a, b] = await fleet.upsert([hv('a'), hv('b')]);
+      // Claim 2 placed the event on a; the droplet went away and the key was released (unfenced) …
+      expect((await fleet.reserve([res(a!, 'e7', { cpu: 2 }, { fence: 2 })]))[0]!.ok).toBe(true);
+      expect((await fleet.release(['e7']))[0]).toMatchObject({ ok: true });
+      // … so claims 1 and 2, waking up late, cannot reserve it again; a newer claim or an unfenced caller can.
+      const fresh = async (id: string) => (await fleet.get(id))!;
+      for (const fence of [1, 2]) {
+        const [late] = await fleet.reserve([res(await fresh('b'), 'e7', { cpu: 2 }, { fence })]);
+        expect(late).toMatchObject({ ok: false, key: 'e7', reason: 'fenced' });
+      }
+      expect(await fleet.allocations()).toEqual([]);
+      expect(await fleet.get('b')).toMatchObject({ allocated: {}, generation: b!.generation });
+      expect((await fleet.reserve([res(await fresh('b'), 'e7', { cpu: 2 }, { fence: 3 })]))[0]!.ok).toBe(
+        true,
+      );
+      expect((await fleet.release([{ key: 'e7', fence: 3 }]))[0]).toMatchObject({ ok: true });
+      expect((await fleet.reserve([res(await fresh('a'), 'e7', { cpu: 1 })]))[0]!.ok).toBe(true);
+      expect((await fleet.allocations()).map((x) => [x.key, x.serverId, x.fence])).toEqual([
+        ['e7', 'a', null],
+      ]);
+
+      // A fenced release retires a key even when nothing is held (a create that failed unplaced) …
+      expect(await fleet.release([{ key: 'e9', fence: 4 }])).toEqual([
+        { ok: false, key: 'e9', reason: 'not_found' },
+      ]);
+      const [e9] = await fleet.reserve([res(await fresh('a'), 'e9', { cpu: 1 }, { fence: 4 })]);
+      expect(e9).toMatchObject({ ok: false, reason: 'fenced' });
+      expect((await fleet.reserve([res(await fresh('a'), 'e9', { cpu: 1 }, { fence: 6 })]))[0]!.ok).toBe(
+        true,
+      );
+      // … and a retirement is only ever raised: released at 6, a later release at 5 does not lower it.
+      expect((await fleet.release(['e9']))[0]).toMatchObject({ ok: true });
+      expect((await fleet.release([{ key: 'e9', fence: 5 }]))[0]).toMatchObject({
+        ok: false,
+        reason: 'not_found',
+      });
+      const [again] = await fleet.reserve([res(await fresh('a'), 'e9', { cpu: 1 }, { fence: 6 })]);
+      expect(again).toMatchObject({ ok: false, reason: 'fenced' });
+    });
+
+    it('regression(stale-reserve-after-release): a release and a late reserve of one key racing on two handles never leave a reservation', async () => {
+      const [a] = await fleet.upsert([hv('a', { capacity: { cpu: 100 } })]);
+      const other = await ctx.peer();
+      for (let i = 0; i < 30; i++) {
+        const s = (await fleet.get('a'))!;
+        const key = `race-${i}`;
+        const [[reserved], [released]] = await Promise.all([
+          fleet.reserve([res(s, key, { cpu: 1 }, { fence: 1 })]),
+          other.release([{ key, fence: 1 }]),
+        ]);
+        // Either the release came first (the reserve is fenced) or second (it released the reservation).
+        expect(reserved!.ok ? released!.ok : reserved!.reason === 'fenced').toBe(true);
+      }
+      expect(await fleet.allocations()).toEqual([]);
+      expect((await fleet.get('a'))!.allocated).toEqual({});
+      expect(a).toBeDefined();
+    });
+
+    it('forgets released keys older than the retention (pruneReleased)', async () => {
+      const [a] = await fleet.upsert([hv('a')]);
+      await fleet.release([{ key: 'old', fence: 3 }]);
+      await new Promise((r) => setTimeout(r, 30));
+      await fleet.release([{ key: 'new', fence: 3 }]);
+      expect(await fleet.pruneReleased(20)).toBeGreaterThanOrEqual(1);
+      const s = (await fleet.get('a'))!;
+      const [old, recent] = await fleet.reserve([
+        res(s, 'old', { cpu: 1 }, { fence: 3 }),
+        res(s, 'new', { cpu: 1 }, { fence: 3, generation: s.generation + 1 }),
+      ]);
+      expect(old).toMatchObject({ ok: true });
+      expect(recent).toMatchObject({ ok: false, reason: 'fenced' });
+      expect(a).toBeDefined();
+      await expect(fleet.pruneReleased(0)).rejects.toSatisfy((e) => isCtlplaneError(e, 'VALIDATION'));
+    });
+
     it('counts group members per server', async () => {
       const [a] = await fleet.upsert([hv('a')]);
       await fleet.reserve([

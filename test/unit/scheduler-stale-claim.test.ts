@@ -12,6 +12,7 @@ import {
   type ReserveInput,
   Scheduler,
   type SchedulerOptions,
+  UnavailableError,
 } from '@ctlplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -56,16 +57,34 @@ function gated(driver: FleetDriver): { driver: FleetDriver; waiting: () => numbe
   return { driver: proxy, waiting: () => waiting, open: release };
 }
 
+/** The event store as one instance sees it: `down()` makes it unreachable (Harpoon killed). */
+function severable(store: EventStore<M>): { store: EventStore<M>; down: () => void } {
+  let reachable = true;
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (!reachable && prop !== 'on' && prop !== 'off' && prop !== 'close')
+          return Promise.reject(new UnavailableError('harpoon: connection refused', { transient: false }));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, down: () => (reachable = false) };
+}
+
 /** `staleOn`: the server the stale instance may use (the other always uses hv0). */
 async function twoSchedulers(staleOn: 'hv0' | 'hv1') {
   const driver = new MemoryFleetDriver();
   const store = new EventStore({ driver: new MemoryEventStoreDriver(), types });
+  const staleView = severable(store);
   const fleet = new Fleet({ driver });
   await fleet.upsert(['hv0', 'hv1'].map((id) => ({ id, region: 'nyc1', capacity: { cpu: 8 } })));
   const slow = gated(driver);
-  const make = (f: Fleet, only: string) => {
+  const make = (f: Fleet, only: string, seen: EventStore<M>) => {
     const options: SchedulerOptions<M> = {
-      store,
+      store: seen,
       fleet: f,
       request: (e) => ({ demand: { cpu: e.payload.cpu } }),
       // Pin each instance to a server: on different ones a stolen reservation shows; on the same one,
@@ -82,8 +101,8 @@ async function twoSchedulers(staleOn: 'hv0' | 'hv1') {
     running.push(s);
     return s;
   };
-  const stale = make(new Fleet({ driver: slow.driver }), staleOn);
-  const fresh = make(fleet, 'hv0');
+  const stale = make(new Fleet({ driver: slow.driver }), staleOn, staleView.store);
+  const fresh = make(fleet, 'hv0', store);
   const [event] = await store.append([{ type: 'vm.create', region: 'nyc1', payload: { cpu: 2 } }]);
   const conflicts: string[] = [];
   stale.on('scheduler:conflict', (e) => conflicts.push(e.reason));
@@ -94,7 +113,7 @@ async function twoSchedulers(staleOn: 'hv0' | 'hv1') {
   await new Promise((r) => setTimeout(r, 1_100));
   await fresh.start();
   await until('the event to be placed', async () => (await store.get(event!.id))!.status === 'placed');
-  return { store, fleet, event: event!, slow, conflicts };
+  return { store, fleet, event: event!, slow, conflicts, storeDown: staleView.down };
 }
 
 describe('a scheduler waking up after its lease expired', () => {
@@ -122,5 +141,78 @@ describe('a scheduler waking up after its lease expired', () => {
     await until('the stale instance to give up', () => conflicts.length > 0);
     await until('its late reservation to be released', async () => (await fleet.allocations()).length === 0);
     expect(await fleet.get('hv0')).toMatchObject({ allocated: {} });
+  });
+
+  it('regression(stale-reserve-after-release): cannot reserve again once the event finished and its key was released, even with the store unreachable', async () => {
+    // Both on hv0, as above; but this time the stale instance cannot reach the store when it wakes
+    // up (Harpoon is down), so it cannot find out that its placement was refused and clean up.
+    const { store, fleet, event, slow, conflicts, storeDown } = await twoSchedulers('hv0');
+    await store.transition({ id: event.id, from: 'placed', to: 'failed', error: 'boot failed' });
+    expect(await fleet.release([String(event.id)])).toMatchObject([{ ok: true }]);
+    storeDown();
+    slow.open();
+    await until('the stale instance to give up', () => conflicts.length > 0);
+    // The release retired the key up to claim 2: claim 1's reservation is refused, nothing leaks.
+    expect(conflicts).toEqual(['fenced']);
+    expect(await fleet.allocations()).toEqual([]);
+    expect(await fleet.get('hv0')).toMatchObject({ allocated: {} });
+  });
+
+  it('regression(stale-retry-after-lease): a retry whose wait outlasted the lease does not reserve on the old claim', async () => {
+    const driver = new MemoryFleetDriver();
+    const store = new EventStore({ driver: new MemoryEventStoreDriver(), types });
+    const fleet = new Fleet({ driver });
+    await fleet.upsert([
+      { id: 'small', region: 'nyc1', capacity: { cpu: 1 } },
+      { id: 'big', region: 'nyc1', capacity: { cpu: 8 } },
+    ]);
+    // Every reservation the first instance sends, with the claim it was made for.
+    const sent: (number | null | undefined)[] = [];
+    const watched = new Proxy(driver, {
+      get(target, prop, receiver) {
+        if (prop === 'reserve')
+          return (inputs: readonly ReserveInput[]) => {
+            sent.push(...inputs.map((i) => i.fence));
+            return target.reserve(inputs);
+          };
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const make = (f: Fleet, only: string, backoffMs: number) => {
+      const s = new Scheduler<M>({
+        store,
+        fleet: f,
+        request: (e) => ({ demand: { cpu: e.payload.cpu } }),
+        filters: [{ name: `only-${only}`, test: (server) => server.id === only }],
+        leaseMs: 1_000,
+        maxInFlight: 1,
+        claimBatch: 1,
+        // The wait before the first retry (half to all of it) outlasts the lease, as a pause would.
+        backoff: { initialMs: backoffMs, maxMs: backoffMs },
+        refreshMs: 50,
+        fullRefreshMs: 100,
+        idlePollMs: 5,
+      });
+      running.push(s);
+      return s;
+    };
+    const first = make(new Fleet({ driver: watched }), 'small', 3_000);
+    const [event] = await store.append([{ type: 'vm.create', region: 'nyc1', payload: { cpu: 2 } }]);
+    const retried: number[] = [];
+    first.on('scheduler:retried', (e) => retried.push(e.eventId));
+    await first.start();
+    await until('the first instance to wait for a retry', () => retried.length > 0);
+    // Its lease runs out during the wait; another instance claims the event and places it, and
+    // room appears on the first instance's server before its retry.
+    await new Promise((r) => setTimeout(r, 1_050));
+    await make(fleet, 'big', 5).start();
+    await until('the event to be placed', async () => (await store.get(event!.id))!.status === 'placed');
+    await fleet.upsert([{ id: 'small', region: 'nyc1', capacity: { cpu: 8 } }]);
+    // The first instance's retry is due 1.5–3 s after its wait began.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await store.get(event!.id))!).toMatchObject({ status: 'placed', serverId: 'big', attempts: 2 });
+    expect(sent).toEqual([]);
+    expect((await fleet.allocations()).map((a) => [a.serverId, a.fence])).toEqual([['big', 2]]);
   });
 });

@@ -10,12 +10,14 @@ import {
   checkReservation,
   type FleetDriver,
   isFenced,
+  isRetired,
   NotFoundError,
   type ReleaseInput,
   type ReleaseOutcome,
   type ReserveInput,
   type ReserveOutcome,
   type Resources,
+  retiredFence,
   type Server,
   type ServerQuery,
   type ServerRecord,
@@ -69,6 +71,8 @@ export class MemoryFleetDriver implements FleetDriver {
   readonly capabilities = { multiProcess: false, durable: false } as const;
   readonly #servers = new Map<string, Held>();
   readonly #allocations = new Map<string, HeldAllocation>();
+  /** Released keys: the fence each is retired up to, and when (see `ReleaseInput`). */
+  readonly #retired = new Map<string, { fence: number; at: number }>();
 
   async upsert(servers: readonly ServerRecord[]): Promise<Server[]> {
     const now = Date.now();
@@ -124,7 +128,9 @@ export class MemoryFleetDriver implements FleetDriver {
     const outcomes = inputs.map((input): ReserveOutcome => {
       const { key, serverId } = input;
       const s = this.#servers.get(serverId);
-      const fenced = isFenced(this.#allocations.get(key)?.fence, input.fence);
+      const fenced =
+        isFenced(this.#allocations.get(key)?.fence, input.fence) ||
+        isRetired(this.#retired.get(key)?.fence, input.fence);
       const failure = broken.has(serverId) ? 'conflict' : fenced ? 'fenced' : checkReservation(s, input);
       if (failure !== null) {
         broken.add(serverId);
@@ -156,10 +162,23 @@ export class MemoryFleetDriver implements FleetDriver {
   async release(inputs: readonly ReleaseInput[]): Promise<ReleaseOutcome[]> {
     return inputs.map(({ key, fence }): ReleaseOutcome => {
       const a = this.#allocations.get(key);
+      if (a && isFenced(a.fence, fence)) return { ok: false, key, reason: 'fenced' };
+      this.#retire(key, retiredFence(a?.fence, fence));
       if (!a) return { ok: false, key, reason: 'not_found' };
-      if (isFenced(a.fence, fence)) return { ok: false, key, reason: 'fenced' };
       return { ok: true, key, server: this.#snapshot(this.#releaseOne(a)) };
     });
+  }
+
+  async pruneReleased(before: Date, limit: number): Promise<number> {
+    const cutoff = before.getTime();
+    let n = 0;
+    for (const [key, r] of this.#retired) {
+      if (n >= limit) break;
+      if (r.at >= cutoff) continue;
+      this.#retired.delete(key);
+      n++;
+    }
+    return n;
   }
 
   async allocations(query: AllocationQuery): Promise<Allocation[]> {
@@ -183,6 +202,12 @@ export class MemoryFleetDriver implements FleetDriver {
     if (a.group) add(s.groups, a.group, -1);
     this.#touch(s);
     return s;
+  }
+
+  #retire(key: string, fence: number | null): void {
+    if (fence === null) return;
+    const prev = this.#retired.get(key);
+    this.#retired.set(key, { fence: Math.max(fence, prev?.fence ?? fence), at: Date.now() });
   }
 
   #touch(s: Held): void {

@@ -3,7 +3,8 @@
  * against — capacity and allocation per resource as plain integer columns (resource names map to
  * column slots in `fleet_resources`), group counts and the generation — so reserving is one
  * conditional UPDATE on numbers. The allocations table records each reservation, so they can be
- * released and audited by summing.
+ * released and audited by summing; the fences table serializes work on a key and remembers the
+ * fence each released key is retired up to.
  *
  * @module
  */
@@ -61,6 +62,22 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
     // ER_DUP_FIELDNAME and the column is already in place.
     up: (p, d) => [
       `ALTER TABLE \`${p}fleet_allocations\` ADD COLUMN ${d.mariadb ? 'IF NOT EXISTS ' : ''}fence BIGINT UNSIGNED NULL`,
+    ],
+  },
+  {
+    version: 2026113022,
+    name: 'fleet key fences',
+    // One row per key reserved or released: every reserve and release of a key locks it first (so
+    // they serialize per key even when no reservation exists), and a release records the fence the
+    // key is retired up to (NULL: not retired), so a late decision cannot reserve it again.
+    up: (p, d) => [
+      `CREATE TABLE IF NOT EXISTS \`${p}fleet_fences\` (
+        alloc_key VARCHAR(191) NOT NULL,
+        retired BIGINT UNSIGNED NULL,
+        updated_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (alloc_key),
+        KEY ix_updated_at (updated_at)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
     ],
   },
 ];

@@ -2,8 +2,9 @@
  * Reserve and release on MySQL. Each reservation is one conditional UPDATE of the server row on
  * plain integer columns — `generation = ? AND state = 'active' AND cap × ratio − used ≥ demand` for
  * every resource — so the database itself refuses a stale or overcommitting reservation. A batch
- * is one transaction of two round trips, locking server rows in id order so concurrent batches
- * never deadlock.
+ * is one transaction of two round trips. Work on a key first locks its row of the fences table
+ * (made if missing), so reserves and releases of one key serialize even when nothing is held; then
+ * server rows are locked in id order, so concurrent batches never deadlock on them.
  *
  * @internal
  * @module
@@ -12,10 +13,12 @@ import {
   type Allocation,
   checkReservation,
   isFenced,
+  isRetired,
   type ReleaseInput,
   type ReleaseOutcome,
   type ReserveInput,
   type ReserveOutcome,
+  retiredFence,
   type Server,
 } from '@ctlplane/core';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
@@ -27,6 +30,7 @@ import {
   jsonPath,
   SERVER_COLUMNS,
   toAllocation,
+  toRetired,
   toServer,
 } from './mysql-fleet-rows.js';
 import type { FleetSlots } from './mysql-fleet-slots.js';
@@ -60,7 +64,7 @@ function slotted(
 
 function reserveStatement(
   t: string,
-  allocationsTable: string,
+  { allocations: allocationsTable, fences }: { allocations: string; fences: string },
   input: ReserveInput,
   entries: [number, string, number][],
   chained: boolean,
@@ -78,7 +82,9 @@ function reserveStatement(
   if (input.fence !== null && input.fence !== undefined) {
     // A newer decision holds the key: leave it (the row is locked by this transaction's first read).
     where.push(`NOT EXISTS (SELECT 1 FROM ${allocationsTable} WHERE alloc_key = ? AND fence > ?)`);
-    params.push(input.key, input.fence);
+    // Nor may a decision reserve a key released by one at least as new (the fence row is locked too).
+    where.push(`NOT EXISTS (SELECT 1 FROM ${fences} WHERE alloc_key = ? AND retired >= ?)`);
+    params.push(input.key, input.fence, input.key, input.fence);
   }
   for (const [s, name, amount] of entries) {
     where.push(`cap${s} * ? - used${s} >= ?`);
@@ -114,6 +120,22 @@ function releaseStatements(ctx: FleetSqlContext, held: readonly Allocation[], pa
   return out;
 }
 
+/** Lock (making it if missing) the fence row of each key, in key order: the first statement on a key. */
+function lockFences(fences: string, keys: readonly string[], params: unknown[]): string {
+  const now = new Date();
+  params.push([...new Set(keys)].sort().map((k) => [k, null, now]));
+  return `INSERT INTO ${fences} (alloc_key, retired, updated_at) VALUES ? ON DUPLICATE KEY UPDATE alloc_key = alloc_key`;
+}
+
+/** Retire released keys up to their fences (never lowering an earlier retirement). */
+function retireStatements(fences: string, retired: ReadonlyMap<string, number>, params: unknown[]): string[] {
+  const now = new Date();
+  return [...retired].map(([key, fence]) => {
+    params.push(fence, now, key);
+    return `UPDATE ${fences} SET retired = GREATEST(COALESCE(retired, 0), ?), updated_at = ? WHERE alloc_key = ?`;
+  });
+}
+
 /** Run statements in one round trip (committing when asked); one result per statement. */
 async function many(tx: Tx, statements: string[], params: unknown[], commit = false): Promise<unknown[]> {
   const sql = statements.join('; ');
@@ -131,7 +153,8 @@ export async function reserveSql(
   inputs: readonly ReserveInput[],
 ): Promise<ReserveOutcome[]> {
   if (inputs.length === 0) return [];
-  const { servers, allocations } = fleetTables(ctx.prefix);
+  const tables = fleetTables(ctx.prefix);
+  const { servers, allocations, fences } = tables;
   if (inputs.some((i) => slotted(ctx, i) === null)) await ctx.slots.load();
   const ordered = byKey(
     inputs.map((input, i) => ({ input, i, entries: slotted(ctx, input) })),
@@ -140,9 +163,14 @@ export async function reserveSql(
   const applied = new Array<boolean>(inputs.length).fill(false);
   const broken = new Set<number>();
   const heldFence = new Map<string, number | null>();
+  let retired = new Map<string, number>();
   const fresh = await inTransaction(ctx.pool, 'fleet reserve', async (tx) => {
-    const params: unknown[] = [[...new Set(inputs.map((x) => x.key))]];
-    const statements = [`SELECT ${ALLOCATION_COLUMNS} FROM ${allocations} WHERE alloc_key IN (?) FOR UPDATE`];
+    const keys = [...new Set(inputs.map((x) => x.key))];
+    const params: unknown[] = [];
+    const statements = [lockFences(fences, keys, params)];
+    statements.push(`SELECT ${ALLOCATION_COLUMNS} FROM ${allocations} WHERE alloc_key IN (?) FOR UPDATE`);
+    statements.push(`SELECT alloc_key, retired FROM ${fences} WHERE alloc_key IN (?)`);
+    params.push(keys, keys);
     const at = new Map<number, number>();
     ordered.forEach(({ input, i, entries }, n) => {
       const prev = ordered[n - 1];
@@ -153,13 +181,14 @@ export async function reserveSql(
         return;
       }
       at.set(i, statements.length);
-      statements.push(reserveStatement(servers, allocations, input, entries, sameAsPrev, params));
+      statements.push(reserveStatement(servers, tables, input, entries, sameAsPrev, params));
       if (ordered[n + 1]?.input.serverId === input.serverId)
         statements.push('SET @ctl_fleet_ok = ROW_COUNT()');
     });
     const results = await many(tx, statements, params);
-    const held = (results[0] as RowDataPacket[]).map(toAllocation);
+    const held = (results[1] as RowDataPacket[]).map(toAllocation);
     for (const a of held) heldFence.set(a.key, a.fence);
+    retired = toRetired(results[2] as RowDataPacket[]);
     for (const [i, idx] of at) applied[i] = (results[idx] as ResultSetHeader).affectedRows === 1;
     const tail: string[] = [];
     const tailParams: unknown[] = [];
@@ -209,14 +238,17 @@ export async function reserveSql(
     const server = fresh.get(serverId) ?? null;
     const reason = afterFailure.has(i)
       ? 'conflict'
-      : isFenced(heldFence.get(key), input.fence)
+      : isFenced(heldFence.get(key), input.fence) || isRetired(retired.get(key), input.fence)
         ? 'fenced'
         : (checkReservation(server, input) ?? 'conflict');
     return { ok: false, key, serverId, reason, server };
   });
 }
 
-/** @internal Release reservations by key in one transaction; a newer fence keeps one. */
+/**
+ * @internal Release reservations by key in one transaction; a newer fence keeps one. Each key is
+ * retired up to the higher of the input's fence and the released reservation's.
+ */
 export async function releaseSql(
   ctx: FleetSqlContext,
   inputs: readonly ReleaseInput[],
@@ -225,22 +257,31 @@ export async function releaseSql(
   const keys = inputs.map((r) => r.key);
   const fences = new Map(inputs.map((r) => [r.key, r.fence]));
   const kept = new Set<string>();
-  const { servers, allocations } = fleetTables(ctx.prefix);
+  const { servers, allocations, fences: fenceTable } = fleetTables(ctx.prefix);
   const { held, fresh } = await inTransaction(ctx.pool, 'fleet release', async (tx) => {
-    const found = (
-      await tx.query<RowDataPacket[]>(
-        `SELECT ${ALLOCATION_COLUMNS} FROM ${allocations} WHERE alloc_key IN (?) ORDER BY alloc_key FOR UPDATE`,
-        [[...new Set(keys)]],
-      )
-    )
-      .map(toAllocation)
-      .filter((a) => {
-        if (!isFenced(a.fence, fences.get(a.key))) return true;
-        kept.add(a.key);
-        return false;
-      });
+    const lockParams: unknown[] = [];
+    const lock = lockFences(fenceTable, keys, lockParams);
+    const [, heldRows] = await tx.query<[unknown, RowDataPacket[]]>(
+      `${lock}; SELECT ${ALLOCATION_COLUMNS} FROM ${allocations} WHERE alloc_key IN (?) ORDER BY alloc_key FOR UPDATE`,
+      [...lockParams, [...new Set(keys)]],
+    );
+    const byKeyHeld = new Map(heldRows.map(toAllocation).map((a) => [a.key, a]));
+    const found = [...byKeyHeld.values()].filter((a) => {
+      if (!isFenced(a.fence, fences.get(a.key))) return true;
+      kept.add(a.key);
+      return false;
+    });
+    const retire = new Map<string, number>();
+    for (const key of new Set(keys)) {
+      if (kept.has(key)) continue;
+      const fence = retiredFence(byKeyHeld.get(key)?.fence, fences.get(key));
+      if (fence !== null) retire.set(key, fence);
+    }
     const params: unknown[] = [];
-    const statements = releaseStatements(ctx, found, params);
+    const statements = [
+      ...releaseStatements(ctx, found, params),
+      ...retireStatements(fenceTable, retire, params),
+    ];
     if (found.length > 0) {
       statements.push(`SELECT ${SERVER_COLUMNS} FROM ${servers} WHERE id IN (?)`);
       params.push([...new Set(found.map((a) => a.serverId))]);

@@ -63,8 +63,12 @@ export const SERVER_COLUMNS = [
 export const ALLOCATION_COLUMNS = 'alloc_key, server_id, demand, grp, fence, created_at';
 
 /** @internal Quoted table names for a validated prefix. */
-export function fleetTables(prefix: string): { servers: string; allocations: string } {
-  return { servers: `\`${prefix}fleet_servers\``, allocations: `\`${prefix}fleet_allocations\`` };
+export function fleetTables(prefix: string): { servers: string; allocations: string; fences: string } {
+  return {
+    servers: `\`${prefix}fleet_servers\``,
+    allocations: `\`${prefix}fleet_allocations\``,
+    fences: `\`${prefix}fleet_fences\``,
+  };
 }
 
 /** @internal JSON path of a validated group name (it contains no quotes). */
@@ -100,6 +104,21 @@ export function toServer(row: unknown, slots: FleetSlots): Server {
     generation: r.generation,
     updatedAt: r.updated_at,
   });
+}
+
+const fenceRow = z.object({
+  alloc_key: z.string(),
+  retired: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).nullable(),
+});
+
+/** @internal Parse rows of the fences table: the fence each released key is retired up to. */
+export function toRetired(rows: readonly unknown[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const row of rows) {
+    const r = parseOrThrow(fenceRow, row, 'fleet_fences row');
+    if (r.retired !== null) out.set(r.alloc_key, r.retired);
+  }
+  return out;
 }
 
 /** @internal Parse one row of the allocations table. */

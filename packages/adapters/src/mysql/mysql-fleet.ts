@@ -18,7 +18,7 @@ import {
   type ServerRecord,
   type ServerState,
 } from '@ctlplane/core';
-import type { RowDataPacket } from 'mysql2/promise';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { FLEET_SLOTS } from './mysql-fleet-migrations.js';
 import { type FleetSqlContext, releaseSql, reserveSql } from './mysql-fleet-reserve.js';
 import {
@@ -146,6 +146,17 @@ export class MysqlFleetDriver implements FleetDriver {
   async release(inputs: readonly ReleaseInput[]): Promise<ReleaseOutcome[]> {
     if (this.#ctx.slots.size === 0) await this.#ctx.slots.load();
     return releaseSql(this.#ctx, inputs);
+  }
+
+  async pruneReleased(before: Date, limit: number): Promise<number> {
+    const { fences } = fleetTables(this.#ctx.prefix);
+    const res = await runQuery<ResultSetHeader>(
+      this.#pool.pool,
+      'fleet prune',
+      `DELETE FROM ${fences} WHERE updated_at < ? ORDER BY updated_at LIMIT ?`,
+      [before, limit],
+    );
+    return res.affectedRows;
   }
 
   async allocations(query: AllocationQuery): Promise<Allocation[]> {

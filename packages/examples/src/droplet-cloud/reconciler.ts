@@ -2,16 +2,25 @@
  * Gives capacity back: when a create fails or is cancelled, or a destroy is done, the droplet's
  * reservation (keyed by the create's event id, as the scheduler made it) is released from the
  * fleet. Runs next to the scheduler; at-least-once delivery is fine because release is idempotent.
+ * The release also retires the key, so a scheduler that wakes up late with an old claim of the
+ * create cannot reserve for it again; retired keys are forgotten after a day.
  */
-import type { Fleet, Logger, MessageBus, StoredEvent, Subscription } from '@ctlplane/core';
+import type { Fleet, Logger, MessageBus, ReleaseInput, StoredEvent, Subscription } from '@ctlplane/core';
 import { followChanges } from './changes.js';
 
+/** How long a released key stays retired: far above any scheduler lease. */
+const RETIRED_FOR_MS = 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
 /** The reservation a terminal change frees, if any. */
-export function releasedKey(e: StoredEvent): string | null {
-  if (e.type === 'droplet.create' && (e.status === 'failed' || e.status === 'cancelled')) return String(e.id);
+export function releaseFor(e: StoredEvent): ReleaseInput | null {
+  // Every claim of the create is at most its last one (`attempts`): retire the key up to it.
+  if (e.type === 'droplet.create' && (e.status === 'failed' || e.status === 'cancelled'))
+    return { key: String(e.id), fence: e.attempts };
   if (e.type === 'droplet.destroy' && e.status === 'done') {
     const id = (e.payload as { dropletId?: unknown }).dropletId;
-    return typeof id === 'number' ? String(id) : null;
+    // The create's claims are not known here; the reservation's own fence retires the key.
+    return typeof id === 'number' ? { key: String(id) } : null;
   }
   return null;
 }
@@ -22,6 +31,7 @@ export class Reconciler {
   readonly #fleet: Fleet;
   readonly #log: Logger;
   #sub: Subscription | null = null;
+  #pruner: NodeJS.Timeout | null = null;
 
   constructor(fleet: Fleet, log: Logger) {
     this.#fleet = fleet;
@@ -31,15 +41,22 @@ export class Reconciler {
   /** The queue's bindings; declare it in the bus topology. */
   async start(bus: MessageBus, queue: string): Promise<void> {
     this.#sub = await followChanges(bus, queue, async (e) => {
-      const key = releasedKey(e);
-      if (!key) return;
-      const [outcome] = await this.#fleet.release([key]);
+      const input = releaseFor(e);
+      if (!input) return;
+      const [outcome] = await this.#fleet.release([input]);
       if (outcome?.ok) this.released++;
-      else this.#log.debug('nothing to release', { key });
+      else this.#log.debug('nothing to release', { key: input.key });
     });
+    this.#pruner = setInterval(() => {
+      this.#fleet.pruneReleased(RETIRED_FOR_MS).catch((err: unknown) => {
+        this.#log.warn('forgetting retired keys failed', { error: (err as Error).message });
+      });
+    }, PRUNE_EVERY_MS);
+    this.#pruner.unref();
   }
 
   async stop(): Promise<void> {
+    if (this.#pruner) clearInterval(this.#pruner);
     await this.#sub?.cancel();
   }
 }

@@ -47,12 +47,18 @@ export interface FleetDriver {
    * capacity × ratio. Inputs apply in order; inputs for the same server form a chain: once one of
    * them fails, the later ones for that server fail as `conflict` (they were decided assuming it).
    * A key already held (on any server) is released when, and only when, its input applies, in the
-   * same transaction; a key held with a higher fence than the input's is refused as `fenced` (see
-   * `isFenced`).
+   * same transaction; a key held with a higher fence than the input's (`isFenced`), or released up
+   * to the input's fence or a higher one (`isRetired`), is refused as `fenced`.
    */
   reserve(inputs: readonly ReserveInput[]): Promise<ReserveOutcome[]>;
-  /** Give reservations back (bumps each server's generation); a higher held fence refuses (`fenced`). */
+  /**
+   * Give reservations back (bumps each server's generation); a higher held fence refuses
+   * (`fenced`). Atomically with it, retire each key up to `retiredFence(held fence, input fence)`
+   * when that is not null (raising, never lowering, an earlier retirement), found or not.
+   */
   release(inputs: readonly ReleaseInput[]): Promise<ReleaseOutcome[]>;
+  /** Forget up to `limit` retired keys released before `before`; returns how many were forgotten. */
+  pruneReleased(before: Date, limit: number): Promise<number>;
   /** Reservations matching the query, ordered by key. */
   allocations(query: AllocationQuery): Promise<Allocation[]>;
   /** Release every resource. Called once. */

@@ -26,6 +26,7 @@ import type {
 import {
   allocationQuerySchema,
   fleetOptionsSchema,
+  pruneReleasedSchema,
   releaseInputSchema,
   reserveInputSchema,
   serverInputSchema,
@@ -151,6 +152,21 @@ export class Fleet {
       return typeof parsed === 'string' ? { key: parsed } : parsed;
     });
     return this.#run('release', () => this.#driver.release(inputs));
+  }
+
+  /**
+   * Forget keys released more than `retentionMs` ago (at most `limit` per call), so the record of
+   * released keys does not grow forever. A decision older than the retention that still reserves
+   * a forgotten key is no longer refused: keep the retention well above any lease (default: a day).
+   * @returns how many keys were forgotten
+   */
+  async pruneReleased(retentionMs = 86_400_000, limit = 10_000): Promise<number> {
+    this.#open();
+    const o = parseOrThrow(pruneReleasedSchema, { retentionMs, limit }, 'pruneReleased');
+    const before = new Date(Date.now() - o.retentionMs);
+    const n = await this.#run('pruneReleased', () => this.#driver.pruneReleased(before, o.limit));
+    if (n > 0) this.#log.info('forgot released keys', { count: n, before: before.toISOString() });
+    return n;
   }
 
   /** Reservations matching the query, ordered by key. */

@@ -72,20 +72,33 @@ export interface ReserveInput {
    * the key (the scheduler passes the claim count of the event it places). A key held with a
    * higher fence is neither moved nor released by this input (outcome `fenced`): a scheduler that
    * lost its lease cannot take a reservation from the one that claimed the event after it.
-   * Without a fence, a held key always moves.
+   * A released key stays fenced too: once released with fence `f` (see {@link ReleaseInput.fence}),
+   * an input with a fence of `f` or lower is refused as `fenced`, so a late decision cannot
+   * reserve again for an event that has already finished. Without a fence, a held key always moves.
    */
   fence?: number | null;
 }
 
-/** Release a reservation; with a `fence`, only when it is held with that fence or a lower one. */
+/**
+ * Release a reservation; with a `fence`, only when it is held with that fence or a lower one.
+ * A release retires the key up to the higher of its fence and the released reservation's: later
+ * reservations of the key with a fence at or below it are refused as `fenced` (until
+ * {@link Fleet.pruneReleased} forgets the key).
+ */
 export interface ReleaseInput {
   /** The reservation key. */
   key: string;
-  /** The releasing decision's fencing token (see {@link ReserveInput.fence}); none releases unconditionally. */
+  /**
+   * The releasing decision's fencing token (see {@link ReserveInput.fence}); none releases
+   * unconditionally. Given, it retires the key up to it even when nothing is held.
+   */
   fence?: number | null;
 }
 
-/** Why a reservation was refused. `fenced`: the key is held by a newer decision (see {@link ReserveInput.fence}). */
+/**
+ * Why a reservation was refused. `fenced`: the key is held by a newer decision, or was released by
+ * one at least as new (see {@link ReserveInput.fence}).
+ */
 export type ReserveFailure = 'conflict' | 'capacity' | 'state' | 'not_found' | 'fenced';
 
 /** The outcome of one reservation. On failure, `server` is its current state (null if unknown). */
@@ -144,4 +157,23 @@ export interface AllocationQuery {
  */
 export function isFenced(held: number | null | undefined, fence: number | null | undefined): boolean {
   return fence !== null && fence !== undefined && held !== null && held !== undefined && held > fence;
+}
+
+/**
+ * True when a key released up to fence `retired` must not be reserved again by a decision with
+ * fence `fence`: both are set and the decision is not newer than the release.
+ */
+export function isRetired(retired: number | null | undefined, fence: number | null | undefined): boolean {
+  return (
+    fence !== null && fence !== undefined && retired !== null && retired !== undefined && retired >= fence
+  );
+}
+
+/** The fence a release retires its key up to: the higher of its own and the released reservation's. */
+export function retiredFence(
+  released: number | null | undefined,
+  fence: number | null | undefined,
+): number | null {
+  const known = [released, fence].filter((f): f is number => f !== null && f !== undefined);
+  return known.length > 0 ? Math.max(...known) : null;
 }

@@ -88,6 +88,14 @@ export const releaseInputSchema = z.union([
   z.object({ key: nameSchema, fence: z.number().int().nonnegative().nullish() }).strict(),
 ]);
 
+/** Arguments of `Fleet.pruneReleased`. */
+export const pruneReleasedSchema = z
+  .object({
+    retentionMs: z.number().int().positive(),
+    limit: z.number().int().positive().max(1_000_000),
+  })
+  .strict();
+
 /** Shape of a server query. */
 export const serverQuerySchema = z
   .object({

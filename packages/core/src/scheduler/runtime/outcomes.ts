@@ -49,6 +49,8 @@ export interface Counters {
 export class Outcomes {
   readonly #d: OutcomeDeps;
   readonly #waiting = new Map<number, { timer: NodeJS.Timeout; held: HeldEvent }>();
+  /** Waits that are over, their leases being checked before the retry. */
+  readonly #resuming = new Set<Promise<void>>();
   readonly counters: Counters = { placed: 0, failed: 0, retried: 0 };
 
   constructor(deps: OutcomeDeps) {
@@ -113,6 +115,7 @@ export class Outcomes {
 
   /** Hand back every event waiting for a retry (on stop): release their leases. */
   async handBack(): Promise<void> {
+    await Promise.all(this.#resuming);
     const waiting = [...this.#waiting.values()];
     this.#waiting.clear();
     for (const w of waiting) clearTimeout(w.timer);
@@ -135,10 +138,23 @@ export class Outcomes {
     held.attempt++;
     const timer = setTimeout(() => {
       this.#waiting.delete(held.event.id);
-      this.#d.retry([held]);
+      const resuming = this.#resume(held).finally(() => this.#resuming.delete(resuming));
+      this.#resuming.add(resuming);
     }, delayMs);
     timer.unref();
     this.#waiting.set(held.event.id, { timer, held });
+  }
+
+  /**
+   * A wait is over: check the lease again before the retry. The process may have been paused (or
+   * the wait outlasted the lease), and another instance may hold a newer claim of the event by now:
+   * a retry on the old claim would reserve for a decision that is no longer this instance's.
+   */
+  async #resume(held: HeldEvent): Promise<void> {
+    const kept = await this.#keepLease(held, 0);
+    if (kept && !this.#d.stopping()) return this.#d.retry([held]);
+    if (kept) await this.#d.store.release(held.event.id, this.#d.owner).catch(() => undefined);
+    this.#d.done(1);
   }
 
   /** Renew the lease when it would run out during the wait; false when it was lost. */

@@ -14,6 +14,12 @@ export const PROTOCOL_VERSION = 1;
 
 /** Largest frame either side accepts, in bytes (1 MiB). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * @internal Most items one frame may list: more than 1 MiB can carry. A bound declared first makes
+ * zod refuse an oversized list before parsing its items (an unbounded one collects an issue per
+ * bad item: GHSA-mrhx-c7xc-m3w5).
+ */
+const MAX_FRAME_ITEMS = 10_000;
 
 /** Numeric metrics an agent reports with each heartbeat (at most 64 keys). */
 export type AgentMetrics = Readonly<Record<string, number>>;
@@ -67,7 +73,7 @@ export const agentFrameSchema = z.discriminatedUnion('type', [
       cursor: cursorSchema.nullable(),
     })
     .strict(),
-  z.object({ type: z.literal('ack'), acks: z.array(ackSchema).min(1).max(1_000) }).strict(),
+  z.object({ type: z.literal('ack'), acks: z.array(ackSchema).max(1_000).min(1) }).strict(),
   z
     .object({ type: z.literal('heartbeat'), at: z.number().int().nonnegative(), metrics: metricsSchema })
     .strict(),
@@ -103,7 +109,11 @@ export const routerFrameSchema = z.discriminatedUnion('type', [
     resumed: z.boolean(),
     heartbeatMs: z.number().int().positive(),
   }),
-  z.object({ type: z.literal('events'), events: z.array(wireEventSchema), cursor: cursorSchema }),
+  z.object({
+    type: z.literal('events'),
+    events: z.array(wireEventSchema).max(MAX_FRAME_ITEMS),
+    cursor: cursorSchema,
+  }),
   z.object({
     type: z.literal('resync'),
     reason: z.enum(['fresh', 'too-old']),
@@ -111,11 +121,11 @@ export const routerFrameSchema = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('snapshot'),
-    events: z.array(wireEventSchema),
+    events: z.array(wireEventSchema).max(MAX_FRAME_ITEMS),
     done: z.boolean(),
     cursor: cursorSchema.nullable(),
   }),
-  z.object({ type: z.literal('acked'), results: z.array(ackResultSchema) }),
+  z.object({ type: z.literal('acked'), results: z.array(ackResultSchema).max(MAX_FRAME_ITEMS) }),
   z.object({ type: z.literal('pong'), at: z.number().int().nonnegative(), cursor: cursorSchema.nullable() }),
 ]);
 

@@ -42,7 +42,10 @@ const optionsSchema = z
   })
   .strict();
 
-const events = z.object({ events: z.array(wireEventSchema) });
+// Bounds first (a page or batch is at most 10,000): zod then refuses an oversized list before
+// parsing its items, instead of collecting an issue per bad item (GHSA-mrhx-c7xc-m3w5).
+const MAX_ITEMS = 10_000;
+const events = z.object({ events: z.array(wireEventSchema).max(MAX_ITEMS) });
 const event = z.object({ event: wireEventSchema });
 const outcome = z.union([
   z.object({ ok: z.literal(true), event: wireEventSchema }),
@@ -82,9 +85,14 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
   }
 
   async transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
-    const out = await this.#call('POST', '/v1/transitions', z.object({ outcomes: z.array(outcome) }), {
-      transitions: inputs,
-    });
+    const out = await this.#call(
+      'POST',
+      '/v1/transitions',
+      z.object({ outcomes: z.array(outcome).max(MAX_ITEMS) }),
+      {
+        transitions: inputs,
+      },
+    );
     return out.outcomes.map((o) =>
       o.ok ? { ok: true, event: o.event } : { ok: false, error: decodeError(0, o) },
     );

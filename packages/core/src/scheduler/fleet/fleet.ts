@@ -142,7 +142,8 @@ export class Fleet {
 
   /**
    * Release reservations by key (or key and fence: kept when held by a newer decision, reported
-   * `fenced`); an unknown key is reported, not thrown.
+   * `fenced`); an unknown key is reported, not thrown. A release retires its key up to the higher
+   * of its fence and the released reservation's (see {@link ReleaseInput}).
    */
   async release(keys: readonly (string | ReleaseInput)[]): Promise<ReleaseOutcome[]> {
     this.#open();

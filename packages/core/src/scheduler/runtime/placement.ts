@@ -2,12 +2,13 @@
  * Placing a batch of events: rank each, hold its best candidate in the view, reserve all holds in
  * one fleet call (one call in flight per instance), transition the winners to `placed` in one store
  * call, and give the losers of reservation races another round on their next candidates. A refused
- * transition releases its reservation, so nothing leaks.
+ * transition releases its reservation, so nothing leaks; one whose outcome is unknown keeps it.
  *
  * @internal
  * @module
  */
 import type { EventEmitter } from 'eventemitter3';
+import { isCtlplaneError } from '../../errors.js';
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '../../events/model.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { ReleaseInput, ReserveOutcome } from '../fleet/model.js';
@@ -54,6 +55,15 @@ interface Try {
   again: Set<ServerEntry> | null;
   conflicts: number;
   result: PlaceResult | null;
+}
+
+/** A per-event answer that proves the transition was not applied (as opposed to "it failed"). */
+function isRefusal(error: Error): boolean {
+  return (
+    isCtlplaneError(error, 'CONFLICT') ||
+    isCtlplaneError(error, 'NOT_FOUND') ||
+    isCtlplaneError(error, 'VALIDATION')
+  );
 }
 
 /** @internal */
@@ -197,6 +207,8 @@ export class Placer {
 
   async #commit(won: readonly { t: Try; entry: ServerEntry; score: number }[]): Promise<void> {
     let outcomes: TransitionOutcome[];
+    // A call that failed as a whole may still commit (the connection died during COMMIT).
+    let unknown = false;
     try {
       outcomes = await this.#transitions.submitAll(
         won.map(({ t, entry }) => ({
@@ -211,16 +223,24 @@ export class Placer {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       outcomes = won.map(() => ({ ok: false, error }));
+      unknown = true;
     }
     await Promise.all(
       won.map(async (w, i) => {
-        w.t.result = outcomes[i]!.ok ? this.#placed(w) : await this.#refused(w);
+        const o = outcomes[i]!;
+        if (o.ok) w.t.result = this.#placed(w);
+        else w.t.result = await this.#refused(w, unknown || !isRefusal(o.error));
       }),
     );
   }
 
-  /** The store refused (or may have refused) a placement: find out, and release if it did. */
-  async #refused(w: { t: Try; entry: ServerEntry; score: number }): Promise<PlaceResult> {
+  /**
+   * The store refused (or may have refused) a placement: find out, and release if it did. A
+   * refusal (see `isRefusal`) is certain; any other failure leaves the commit's outcome unknown, and
+   * it may still land after the read-back, so then the reservation is kept: the event is either
+   * placed with it, or claimed again and re-placed (which moves it), or finished (which releases it).
+   */
+  async #refused(w: { t: Try; entry: ServerEntry; score: number }, unknown: boolean): Promise<PlaceResult> {
     const { event, request } = w.t.held;
     let current: StoredEvent | null;
     try {
@@ -233,6 +253,10 @@ export class Placer {
     // Placed where this instance reserved, and by this claim (no newer claim since): its commit landed.
     const mine = current?.attempts === event.attempts && current.serverId === w.entry.id;
     if (current && current.status !== 'pending' && mine) return this.#placed(w);
+    if (unknown) {
+      this.#d.onError('placement', new Error(`event ${event.id}: commit outcome unknown; reservation kept`));
+      return { kind: 'dropped' };
+    }
     // Only this claim's reservation: a newer claim's (a higher fence) stays where it placed the event.
     const fence = event.attempts;
     await this.release([{ key: request.id, fence }]).catch((err: unknown) => this.#d.onError('release', err));

@@ -5,7 +5,6 @@
  */
 import { MemoryEventStoreDriver, MemoryFleetDriver } from '@ctlplane/adapters/memory';
 import {
-  defineEventTypes,
   EventStore,
   Fleet,
   type FleetDriver,
@@ -14,25 +13,11 @@ import {
   type SchedulerOptions,
   UnavailableError,
 } from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { until } from '../support/until.js';
+import { type VmTypes as M, replacing, stopAfterEach, vmTypes as types } from './fixtures/vm-scheduler.js';
 
-const map = { 'vm.create': z.object({ cpu: z.number().int() }) };
-type M = typeof map;
-const types = defineEventTypes(map);
-
-const running: Scheduler<M>[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.stop()));
-});
-
-const until = async (what: string, test: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const running = stopAfterEach();
 
 /** The inventory seen through a driver whose reservations wait at a gate: a paused instance. */
 function gated(driver: FleetDriver): { driver: FleetDriver; waiting: () => number; open: () => void } {
@@ -41,18 +26,10 @@ function gated(driver: FleetDriver): { driver: FleetDriver; waiting: () => numbe
     release = resolve;
   });
   let waiting = 0;
-  const proxy = new Proxy(driver, {
-    get(target, prop, receiver) {
-      if (prop === 'reserve') {
-        return async (inputs: readonly ReserveInput[]) => {
-          waiting++;
-          await gate;
-          return target.reserve(inputs);
-        };
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+  const proxy = replacing(driver, 'reserve', (reserve) => async (inputs: readonly ReserveInput[]) => {
+    waiting++;
+    await gate;
+    return reserve(inputs);
   });
   return { driver: proxy, waiting: () => waiting, open: release };
 }
@@ -108,11 +85,11 @@ async function twoSchedulers(staleOn: 'hv0' | 'hv1') {
   stale.on('scheduler:conflict', (e) => conflicts.push(e.reason));
   // The stale instance claims the event and stops in the middle of reserving it …
   await stale.start();
-  await until('the stale reservation to be under way', () => slow.waiting() > 0);
+  await until(() => slow.waiting() > 0, 'the stale reservation to be under way');
   // … for longer than its lease; the other instance claims the event again and places it.
   await new Promise((r) => setTimeout(r, 1_100));
   await fresh.start();
-  await until('the event to be placed', async () => (await store.get(event!.id))!.status === 'placed');
+  await until(async () => (await store.get(event!.id))!.status === 'placed', 'the event to be placed');
   return { store, fleet, event: event!, slow, conflicts, storeDown: staleView.down, stale };
 }
 
@@ -120,7 +97,7 @@ describe('a scheduler waking up after its lease expired', () => {
   it('regression(stale-scheduler-reservation): cannot move the reservation of the instance that placed the event', async () => {
     const { store, fleet, event, slow, conflicts } = await twoSchedulers('hv1');
     slow.open();
-    await until('the stale instance to give up', () => conflicts.length > 0);
+    await until(() => conflicts.length > 0, 'the stale instance to give up');
     expect(conflicts).toEqual(['fenced']);
     const placed = (await store.get(event.id))!;
     expect(placed).toMatchObject({ status: 'placed', serverId: 'hv0', attempts: 2 });
@@ -138,8 +115,8 @@ describe('a scheduler waking up after its lease expired', () => {
     expect(await fleet.release([String(event.id)])).toMatchObject([{ ok: true }]);
     // … and only then does the stale instance's reservation arrive.
     slow.open();
-    await until('the stale instance to give up', () => conflicts.length > 0);
-    await until('its late reservation to be released', async () => (await fleet.allocations()).length === 0);
+    await until(() => conflicts.length > 0, 'the stale instance to give up');
+    await until(async () => (await fleet.allocations()).length === 0, 'its late reservation to be released');
     expect(await fleet.get('hv0')).toMatchObject({ allocated: {} });
   });
 
@@ -151,7 +128,7 @@ describe('a scheduler waking up after its lease expired', () => {
     expect(await fleet.release([String(event.id)])).toMatchObject([{ ok: true }]);
     storeDown();
     slow.open();
-    await until('the stale instance to let the event go', () => stale.stats().held === 0);
+    await until(() => stale.stats().held === 0, 'the stale instance to let the event go');
     // The release retired the key up to claim 2: claim 1's reservation is refused, nothing leaks.
     expect(await fleet.allocations()).toEqual([]);
     expect(await fleet.get('hv0')).toMatchObject({ allocated: {} });
@@ -168,16 +145,9 @@ describe('a scheduler waking up after its lease expired', () => {
     ]);
     // Every reservation the first instance sends, with the claim it was made for.
     const sent: (number | null | undefined)[] = [];
-    const watched = new Proxy(driver, {
-      get(target, prop, receiver) {
-        if (prop === 'reserve')
-          return (inputs: readonly ReserveInput[]) => {
-            sent.push(...inputs.map((i) => i.fence));
-            return target.reserve(inputs);
-          };
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    const watched = replacing(driver, 'reserve', (reserve) => (inputs: readonly ReserveInput[]) => {
+      sent.push(...inputs.map((i) => i.fence));
+      return reserve(inputs);
     });
     const make = (f: Fleet, only: string, backoffMs: number) => {
       const s = new Scheduler<M>({
@@ -202,12 +172,12 @@ describe('a scheduler waking up after its lease expired', () => {
     const retried: number[] = [];
     first.on('scheduler:retried', (e) => retried.push(e.eventId));
     await first.start();
-    await until('the first instance to wait for a retry', () => retried.length > 0);
+    await until(() => retried.length > 0, 'the first instance to wait for a retry');
     // Its lease runs out during the wait; another instance claims the event and places it, and
     // room appears on the first instance's server before its retry.
     await new Promise((r) => setTimeout(r, 1_050));
     await make(fleet, 'big', 5).start();
-    await until('the event to be placed', async () => (await store.get(event!.id))!.status === 'placed');
+    await until(async () => (await store.get(event!.id))!.status === 'placed', 'the event to be placed');
     await fleet.upsert([{ id: 'small', region: 'nyc1', capacity: { cpu: 8 } }]);
     // The first instance's retry is due 1.5–3 s after its wait began.
     await new Promise((r) => setTimeout(r, 2_500));

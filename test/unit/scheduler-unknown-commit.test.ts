@@ -5,58 +5,31 @@
  * scheduler must not take that read as proof that its placement failed and release the reservation.
  */
 import { MemoryEventStoreDriver, MemoryFleetDriver } from '@ctlplane/adapters/memory';
-import {
-  defineEventTypes,
-  EventStore,
-  Fleet,
-  Scheduler,
-  type Scheduler as SchedulerType,
-  type TransitionInput,
-  UnavailableError,
-} from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { EventStore, Fleet, Scheduler, type TransitionInput, UnavailableError } from '@ctlplane/core';
+import { describe, expect, it } from 'vitest';
+import { until } from '../support/until.js';
+import { type VmTypes as M, replacing, stopAfterEach, vmTypes as types } from './fixtures/vm-scheduler.js';
 
-const map = { 'vm.create': z.object({ cpu: z.number().int() }) };
-type M = typeof map;
-const types = defineEventTypes(map);
-
-const running: SchedulerType<M>[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.stop()));
-});
-
-const until = async (what: string, test: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const running = stopAfterEach();
 
 /** The store as the scheduler sees it: the first placement fails at once and commits 100 ms later. */
 function lateCommit(store: EventStore<M>): { store: EventStore<M>; landed: () => boolean } {
   let done = false;
   let first = true;
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'transitionMany')
-        return (inputs: readonly TransitionInput[]) => {
-          if (!first || inputs.some((i) => i.to !== 'placed')) return target.transitionMany(inputs);
-          first = false;
-          setTimeout(() => {
-            void target.transitionMany(inputs).then(() => {
-              done = true;
-            });
-          }, 100);
-          return Promise.reject(
-            new UnavailableError('connection killed during COMMIT', { transient: false }),
-          );
-        };
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+  const proxy = replacing(
+    store,
+    'transitionMany',
+    (transitionMany) => (inputs: readonly TransitionInput[]) => {
+      if (!first || inputs.some((i) => i.to !== 'placed')) return transitionMany(inputs);
+      first = false;
+      setTimeout(() => {
+        void transitionMany(inputs).then(() => {
+          done = true;
+        });
+      }, 100);
+      return Promise.reject(new UnavailableError('connection killed during COMMIT', { transient: false }));
     },
-  });
+  );
   return { store: proxy, landed: () => done };
 }
 
@@ -76,7 +49,7 @@ describe('a placement whose commit outcome is unknown', () => {
     running.push(scheduler);
     const [event] = await store.append([{ type: 'vm.create', region: 'nyc1', payload: { cpu: 2 } }]);
     await scheduler.start();
-    await until('the late commit to land', seen.landed);
+    await until(seen.landed, 'the late commit to land');
     expect(await store.get(event!.id)).toMatchObject({ status: 'placed', serverId: 'hv0', attempts: 1 });
     // Let the scheduler finish whatever it does after the failed call.
     await new Promise((r) => setTimeout(r, 200));

@@ -60,6 +60,12 @@ export async function unpublishedIds(
     .map((r) => Number(r.id));
 }
 
+type Row = RowDataPacket;
+type Note = (key: string, id: number) => void;
+type Resources = { readonly cpu: number; readonly memory: number };
+type Capacity = Map<string, Resources>;
+type Overcommit = { cpu: number; memory: number };
+
 /** Run every check. */
 export async function check(o: {
   admin: Connection;
@@ -67,38 +73,68 @@ export async function check(o: {
   stateDir: string;
   shards: number;
   fleet: Parameters<typeof fleetSpec>[0];
-  overcommit: { cpu: number; memory: number };
+  overcommit: Overcommit;
   workload: ChaosWorkload;
   observer: ChangeObserver;
 }): Promise<CheckResult> {
   const examples: Record<string, number[]> = {};
-  const note = (key: string, id: number): void => {
+  const note: Note = (key, id) => {
     const list = examples[key] ?? [];
     examples[key] = list;
     if (list.length < 10) list.push(id);
   };
-  const [eventRows] = await o.admin.query<RowDataPacket[]>(
+  const [eventRows] = await o.admin.query<Row[]>(
     `SELECT id, type, status, server_id, idempotency_key, version, payload FROM \`${o.prefix}events\``,
   );
-  const events = new Map(eventRows.map((r) => [Number(r.id), r]));
   const byStatus: Record<string, number> = {};
   for (const r of eventRows) byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
+  const capacity: Capacity = new Map(fleetSpec(o.fleet).map((s) => [s.id, s.capacity]));
+  const ran = replayLedgers(o, capacity, note);
+  const { allocations, reserved } = await readReservations(o.admin, o.prefix);
+  const over = new Set(ran.overPhysically);
+  for (const [s, u] of reserved) if (exceeds(u, capacity.get(s), o.overcommit)) over.add(s);
+  const placement = checkPlacements(eventRows, ran, allocations, o.observer, note);
+  const unpublished = await unpublishedIds(o.admin, o.prefix, o.observer);
+  for (const id of unpublished.slice(0, 10)) note('unpublished', id);
+  for (const s of [...over].slice(0, 10)) note('overcommitted_servers', Number(s.replace(/\D/g, '')));
+  return {
+    lost: countLost(eventRows, o.workload, note),
+    double_placed: placement.doublePlaced,
+    overcommitted: over.size,
+    stuck: countStuck(eventRows, note),
+    phantom_done: placement.phantom,
+    duplicates_delivered: ran.duplicates,
+    double_booted: ran.doubleBooted,
+    unpublished: unpublished.length,
+    leaked_reservations: placement.leaked,
+    unreserved: placement.unreserved,
+    events: eventRows.length,
+    byStatus,
+    examples,
+  };
+}
 
+/** Acknowledged creates and destroys with no event of that id (and request id). */
+function countLost(eventRows: readonly Row[], workload: ChaosWorkload, note: Note): number {
+  const events = new Map(eventRows.map((r) => [Number(r.id), r]));
   let lost = 0;
-  for (const a of o.workload.accepted.values()) {
+  for (const a of workload.accepted.values()) {
     const row = events.get(a.id);
     if (!row || row.idempotency_key !== a.requestId) {
       lost++;
       note('lost', a.id);
     }
   }
-  for (const destroyId of o.workload.destroys.values()) {
+  for (const destroyId of workload.destroys.values()) {
     if (!events.has(destroyId)) {
       lost++;
       note('lost', destroyId);
     }
   }
+  return lost;
+}
 
+function countStuck(eventRows: readonly Row[], note: Note): number {
   let stuck = 0;
   for (const r of eventRows) {
     if (!TERMINAL.has(String(r.status))) {
@@ -106,9 +142,27 @@ export async function check(o: {
       note('stuck', Number(r.id));
     }
   }
+  return stuck;
+}
 
-  // What the agents did, replayed in order per agents process.
-  const capacity = new Map(fleetSpec(o.fleet).map((s) => [s.id, s.capacity]));
+/** What the agents did, from their ledgers. */
+interface AgentsRecord {
+  /** Servers each event was received or booted on. */
+  readonly ranOn: Map<number, Set<string>>;
+  /** The server each droplet last booted on. */
+  readonly bootedOn: Map<number, string>;
+  readonly duplicates: number;
+  readonly doubleBooted: number;
+  /** Servers whose running droplets exceeded capacity × overcommit at some moment. */
+  readonly overPhysically: Set<string>;
+}
+
+/** Replay each agents process's ledger in order. */
+function replayLedgers(
+  o: { stateDir: string; shards: number; overcommit: Overcommit },
+  capacity: Capacity,
+  note: Note,
+): AgentsRecord {
   const ranOn = new Map<number, Set<string>>();
   const received = new Map<number, number>();
   const boots = new Map<number, number>();
@@ -136,10 +190,7 @@ export async function check(o: {
           u.cpu += l.cpu;
           u.memory += l.mem;
         }
-        const cap = capacity.get(l.s);
-        if (cap && (u.cpu > cap.cpu * o.overcommit.cpu || u.memory > cap.memory * o.overcommit.memory)) {
-          overPhysically.add(l.s);
-        }
+        if (exceeds(u, capacity.get(l.s), o.overcommit)) overPhysically.add(l.s);
       }
       if (l.k === 'gone') {
         const u = use.get(l.s);
@@ -159,10 +210,16 @@ export async function check(o: {
       note('double_booted', id);
     }
   }
+  return { ranOn, bootedOn, duplicates, doubleBooted, overPhysically };
+}
 
-  // Reservations.
-  const [allocRows] = await o.admin.query<RowDataPacket[]>(
-    `SELECT alloc_key, server_id, demand FROM \`${o.prefix}fleet_allocations\``,
+/** The fleet's reservations: the server of each key, and the sum reserved per server. */
+async function readReservations(
+  admin: Connection,
+  prefix: string,
+): Promise<{ allocations: Map<number, string>; reserved: Map<string, { cpu: number; memory: number }> }> {
+  const [allocRows] = await admin.query<Row[]>(
+    `SELECT alloc_key, server_id, demand FROM \`${prefix}fleet_allocations\``,
   );
   const reserved = new Map<string, { cpu: number; memory: number }>();
   const allocations = new Map<number, string>();
@@ -175,70 +232,56 @@ export async function check(o: {
     reserved.set(s, u);
     allocations.set(Number(r.alloc_key), s);
   }
-  const over = new Set(overPhysically);
-  for (const [s, u] of reserved) {
-    const cap = capacity.get(s);
-    if (cap && (u.cpu > cap.cpu * o.overcommit.cpu || u.memory > cap.memory * o.overcommit.memory))
-      over.add(s);
-  }
+  return { allocations, reserved };
+}
 
-  // Placement: one server per event, whoever tells.
+/** Placement: one server per event, whoever tells; a reservation exactly while a droplet lives. */
+function checkPlacements(
+  eventRows: readonly Row[],
+  ran: AgentsRecord,
+  allocations: Map<number, string>,
+  observer: ChangeObserver,
+  note: Note,
+): { doublePlaced: number; phantom: number; leaked: number; unreserved: number } {
   const destroyed = new Set<number>();
   for (const r of eventRows) {
     if (r.type === 'droplet.destroy' && r.status === 'done') {
       destroyed.add(Number((JSON.parse(String(r.payload)) as { dropletId: number }).dropletId));
     }
   }
-  let doublePlaced = 0;
-  let phantom = 0;
-  let leaked = 0;
-  let unreserved = 0;
+  const out = { doublePlaced: 0, phantom: 0, leaked: 0, unreserved: 0 };
   for (const r of eventRows) {
     const id = Number(r.id);
-    const servers = new Set<string>([...(ranOn.get(id) ?? []), ...(o.observer.servers.get(id) ?? [])]);
+    const servers = new Set<string>([...(ran.ranOn.get(id) ?? []), ...(observer.servers.get(id) ?? [])]);
     if (r.server_id) servers.add(String(r.server_id));
     const alloc = allocations.get(id);
     if (r.type === 'droplet.create' && alloc && ['placed', 'running', 'done'].includes(String(r.status))) {
       servers.add(alloc);
     }
     if (servers.size > 1) {
-      doublePlaced++;
+      out.doublePlaced++;
       note('double_placed', id);
     }
     if (r.type !== 'droplet.create') continue;
-    if (r.status === 'done' && bootedOn.get(id) !== r.server_id) {
-      phantom++;
+    if (r.status === 'done' && ran.bootedOn.get(id) !== r.server_id) {
+      out.phantom++;
       note('phantom_done', id);
     }
-    const live = r.status === 'done' && !destroyed.has(id);
     if (alloc && (r.status === 'failed' || r.status === 'cancelled' || destroyed.has(id))) {
-      leaked++;
+      out.leaked++;
       note('leaked_reservations', id);
     }
-    if (live && !alloc) {
-      unreserved++;
+    if (r.status === 'done' && !destroyed.has(id) && !alloc) {
+      out.unreserved++;
       note('unreserved', id);
     }
   }
-  const unpublished = await unpublishedIds(o.admin, o.prefix, o.observer);
-  for (const id of unpublished.slice(0, 10)) note('unpublished', id);
-  for (const s of [...over].slice(0, 10)) note('overcommitted_servers', Number(s.replace(/\D/g, '')));
+  return out;
+}
 
-  return {
-    lost,
-    double_placed: doublePlaced,
-    overcommitted: over.size,
-    stuck,
-    phantom_done: phantom,
-    duplicates_delivered: duplicates,
-    double_booted: doubleBooted,
-    unpublished: unpublished.length,
-    leaked_reservations: leaked,
-    unreserved,
-    events: eventRows.length,
-    byStatus,
-    examples,
-  };
+/** Usage above capacity × overcommit on either resource. */
+function exceeds(u: Resources, cap: Resources | undefined, overcommit: Overcommit): boolean {
+  return !!cap && (u.cpu > cap.cpu * overcommit.cpu || u.memory > cap.memory * overcommit.memory);
 }
 
 function addTo(map: Map<number, Set<string>>, id: number, server: string): void {

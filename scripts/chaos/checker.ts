@@ -88,6 +88,8 @@ export async function check(o: {
   );
   const byStatus: Record<string, number> = {};
   for (const r of eventRows) byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
+  const lost = countLost(eventRows, o.workload, note);
+  const stuck = countStuck(eventRows, note);
   const capacity: Capacity = new Map(fleetSpec(o.fleet).map((s) => [s.id, s.capacity]));
   const ran = replayLedgers(o, capacity, note);
   const { allocations, reserved } = await readReservations(o.admin, o.prefix);
@@ -98,10 +100,10 @@ export async function check(o: {
   for (const id of unpublished.slice(0, 10)) note('unpublished', id);
   for (const s of [...over].slice(0, 10)) note('overcommitted_servers', Number(s.replace(/\D/g, '')));
   return {
-    lost: countLost(eventRows, o.workload, note),
+    lost,
     double_placed: placement.doublePlaced,
     overcommitted: over.size,
-    stuck: countStuck(eventRows, note),
+    stuck,
     phantom_done: placement.phantom,
     duplicates_delivered: ran.duplicates,
     double_booted: ran.doubleBooted,

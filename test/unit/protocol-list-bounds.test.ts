@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { HarpoonClient, isCtlplaneError } from '@ctlplane/core';
 import { describe, expect, it } from 'vitest';
 import { agentFrameSchema, routerFrameSchema } from '../../packages/core/src/router/protocol.js';
+import { claimSchema } from '../../packages/core/src/store/schemas.js';
 
 const flood = Array.from({ length: 300_000 }, () => ({}));
 
@@ -22,6 +23,10 @@ describe('frame list bounds', () => {
     [
       'agent ack (bounded before this fix too)',
       () => agentFrameSchema.safeParse({ type: 'ack', acks: flood }),
+    ],
+    [
+      'claim types (Harpoon POST /v1/claims)',
+      () => claimSchema.safeParse({ owner: 'o', limit: 1, leaseMs: 1_000, types: flood }),
     ],
   ])('refuses an oversized %s list with one issue, without parsing its items', (_, parse) => {
     const r = parse();

@@ -149,16 +149,22 @@ describe('a scheduler waking up after its lease expired', () => {
       sent.push(...inputs.map((i) => i.fence));
       return reserve(inputs);
     });
-    const make = (f: Fleet, only: string, backoffMs: number) => {
+    // A pause in the first instance's wait: its lease lapses however long a renewal it asks for.
+    const paused = replacing(
+      store,
+      'renew',
+      (renew) => (id: number, owner: string) => renew(id, owner, 1_000),
+    );
+    const make = (f: Fleet, only: string, backoffMs: number, seen = store) => {
       const s = new Scheduler<M>({
-        store,
+        store: seen,
         fleet: f,
         request: (e) => ({ demand: { cpu: e.payload.cpu } }),
         filters: [{ name: `only-${only}`, test: (server) => server.id === only }],
         leaseMs: 1_000,
         maxInFlight: 1,
         claimBatch: 1,
-        // The wait before the first retry (half to all of it) outlasts the lease, as a pause would.
+        // The wait before the first retry: half to all of it.
         backoff: { initialMs: backoffMs, maxMs: backoffMs },
         refreshMs: 50,
         fullRefreshMs: 100,
@@ -167,7 +173,7 @@ describe('a scheduler waking up after its lease expired', () => {
       running.push(s);
       return s;
     };
-    const first = make(new Fleet({ driver: watched }), 'small', 3_000);
+    const first = make(new Fleet({ driver: watched }), 'small', 3_000, paused);
     const [event] = await store.append([{ type: 'vm.create', region: 'nyc1', payload: { cpu: 2 } }]);
     const retried: number[] = [];
     first.on('scheduler:retried', (e) => retried.push(e.eventId));
@@ -179,8 +185,8 @@ describe('a scheduler waking up after its lease expired', () => {
     await make(fleet, 'big', 5).start();
     await until(async () => (await store.get(event!.id))!.status === 'placed', 'the event to be placed');
     await fleet.upsert([{ id: 'small', region: 'nyc1', capacity: { cpu: 8 } }]);
-    // The first instance's retry is due 1.5–3 s after its wait began.
-    await new Promise((r) => setTimeout(r, 2_500));
+    // The first instance's retry is due 1.5–3 s after its wait began; it then lets the event go.
+    await until(() => first.stats().held === 0, 'the first instance to let the event go');
     expect((await store.get(event!.id))!).toMatchObject({ status: 'placed', serverId: 'big', attempts: 2 });
     expect(sent).toEqual([]);
     expect((await fleet.allocations()).map((a) => [a.serverId, a.fence])).toEqual([['big', 2]]);

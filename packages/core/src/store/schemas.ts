@@ -31,7 +31,9 @@ export const cursorSchema = z
   .max(Number.MAX_SAFE_INTEGER);
 
 const statusSchema = z.enum(EVENT_STATUSES);
-const statusListSchema = z.union([statusSchema, z.array(statusSchema).readonly()]);
+// Bounds on lists come first, so zod refuses an oversized list before parsing its items
+// (GHSA-mrhx-c7xc-m3w5: an unbounded list collects an issue per bad item).
+const statusListSchema = z.union([statusSchema, z.array(statusSchema).max(64).readonly()]);
 
 /** Shape of one event to append (the payload is checked by the type registry). */
 export const newEventSchema = z
@@ -77,7 +79,7 @@ export const claimSchema = z
     limit: z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1,000'),
     leaseMs: z.number().int().min(1, 'must be at least 1 ms').max(86_400_000, 'must be at most one day'),
     status: z.enum(['pending', 'placed']).optional(),
-    types: z.array(nameSchema).readonly().optional(),
+    types: z.array(nameSchema).max(1_000).readonly().optional(),
     region: nameSchema.optional(),
     serverId: nameSchema.optional(),
   })

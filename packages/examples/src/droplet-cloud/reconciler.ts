@@ -11,6 +11,7 @@ import { followChanges } from './changes.js';
 /** How long a released key stays retired: far above any scheduler lease. */
 const RETIRED_FOR_MS = 24 * 3_600_000;
 const PRUNE_EVERY_MS = 3_600_000;
+const PRUNE_BATCH = 10_000;
 
 /** The reservation a terminal change frees, if any. */
 export function releaseFor(e: StoredEvent): ReleaseInput | null {
@@ -47,12 +48,17 @@ export class Reconciler {
       if (outcome?.ok) this.released++;
       else this.#log.debug('nothing to release', { key: input.key });
     });
-    this.#pruner = setInterval(() => {
-      this.#fleet.pruneReleased(RETIRED_FOR_MS).catch((err: unknown) => {
-        this.#log.warn('forgetting retired keys failed', { error: (err as Error).message });
-      });
-    }, PRUNE_EVERY_MS);
+    this.#pruner = setInterval(() => void this.#prune(), PRUNE_EVERY_MS);
     this.#pruner.unref();
+  }
+
+  /** Forget fence records older than a day, a batch at a time until none is left. */
+  async #prune(): Promise<void> {
+    try {
+      while ((await this.#fleet.pruneReleased(RETIRED_FOR_MS, PRUNE_BATCH)) === PRUNE_BATCH) {}
+    } catch (err) {
+      this.#log.warn('forgetting retired keys failed', { error: (err as Error).message });
+    }
   }
 
   async stop(): Promise<void> {

@@ -39,7 +39,7 @@ export interface Route {
 const statusList = z
   .string()
   .transform((s) => s.split(','))
-  .pipe(z.array(z.enum(EVENT_STATUSES)).min(1));
+  .pipe(z.array(z.enum(EVENT_STATUSES)).max(64).min(1));
 const int = z.coerce.number().int();
 const queryParams = z
   .object({

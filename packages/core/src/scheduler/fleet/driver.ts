@@ -57,7 +57,11 @@ export interface FleetDriver {
    * when that is not null (raising, never lowering, an earlier retirement), found or not.
    */
   release(inputs: readonly ReleaseInput[]): Promise<ReleaseOutcome[]>;
-  /** Forget up to `limit` retired keys released before `before`; returns how many were forgotten. */
+  /**
+   * Forget up to `limit` of the per-key fence records last changed before `before`: the
+   * retirements of released keys, and any record a backend keeps per reserved key (MySQL keeps one
+   * row per key it has reserved or released, to lock on); returns how many were forgotten.
+   */
   pruneReleased(before: Date, limit: number): Promise<number>;
   /** Reservations matching the query, ordered by key. */
   allocations(query: AllocationQuery): Promise<Allocation[]>;

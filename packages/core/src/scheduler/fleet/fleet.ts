@@ -156,10 +156,12 @@ export class Fleet {
   }
 
   /**
-   * Forget keys released more than `retentionMs` ago (at most `limit` per call), so the record of
-   * released keys does not grow forever. A decision older than the retention that still reserves
-   * a forgotten key is no longer refused: keep the retention well above any lease (default: a day).
-   * @returns how many keys were forgotten
+   * Forget the fence records of keys last reserved or released more than `retentionMs` ago (at most
+   * `limit` per call; call again while it returns `limit`), so they do not grow forever: on MySQL
+   * there is one row per key ever reserved. A decision older than the retention that still
+   * reserves a forgotten key is no longer refused: keep the retention well above any lease
+   * (default: a day).
+   * @returns how many records were forgotten
    */
   async pruneReleased(retentionMs = 86_400_000, limit = 10_000): Promise<number> {
     this.#open();

@@ -9,10 +9,14 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '../../events/model.js';
 import { backoffDelay } from '../../retry.js';
+import type { ReleaseInput } from '../fleet/model.js';
 import type { Explanation } from '../pipeline/explain.js';
 import type { PlacementPipeline } from '../pipeline/pipeline.js';
 import type { SchedulerEvents } from './events.js';
 import type { HeldEvent, PlaceResult } from './placement.js';
+
+/** The longest lease a store grants (`claim`'s and `renew`'s limit). */
+const MAX_LEASE_MS = 86_400_000;
 
 /** @internal What outcome handling needs of the EventStore. */
 export interface OutcomeStore {
@@ -32,6 +36,8 @@ export interface OutcomeDeps {
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
   /** Enqueue a batch for another try. */
   readonly retry: (held: HeldEvent[]) => void;
+  /** Release reservations (of events moved to `failed`: one kept from an earlier claim may remain). */
+  readonly release: (inputs: ReleaseInput[]) => Promise<void>;
   /** An event is settled for good (placed, failed or given up). */
   readonly done: (count: number) => void;
   readonly stopping: () => boolean;
@@ -83,6 +89,7 @@ export class Outcomes {
       ).slice(0, 60_000);
       return { event, reason, explanation };
     });
+    const failed: ReleaseInput[] = [];
     try {
       const outs = await this.#d.store.transitionMany(
         rows.map(({ event, reason }) => ({
@@ -101,6 +108,7 @@ export class Outcomes {
           continue;
         }
         this.counters.failed++;
+        failed.push({ key: String(row.event.id), fence: row.event.attempts });
         this.#d.events.emit('scheduler:failed', {
           eventId: row.event.id,
           reason: row.reason,
@@ -110,15 +118,19 @@ export class Outcomes {
     } catch (err) {
       this.#d.onError('fail', err);
     }
+    // A failed event never runs: free (and retire) any reservation of it, this claim's or older.
+    if (failed.length > 0)
+      await this.#d.release(failed).catch((err: unknown) => this.#d.onError('release', err));
     this.#d.done(rows.length);
   }
 
   /** Hand back every event waiting for a retry (on stop): release their leases. */
   async handBack(): Promise<void> {
-    await Promise.all(this.#resuming);
+    // Timers first, so none fires while the waits already over are awaited (they see `stopping`).
     const waiting = [...this.#waiting.values()];
     this.#waiting.clear();
     for (const w of waiting) clearTimeout(w.timer);
+    while (this.#resuming.size > 0) await Promise.all(this.#resuming);
     await Promise.all(
       waiting.map((w) => this.#d.store.release(w.held.event.id, this.#d.owner).catch(() => undefined)),
     );
@@ -151,18 +163,24 @@ export class Outcomes {
    * a retry on the old claim would reserve for a decision that is no longer this instance's.
    */
   async #resume(held: HeldEvent): Promise<void> {
-    const kept = await this.#keepLease(held, 0);
-    if (kept && !this.#d.stopping()) return this.#d.retry([held]);
-    if (kept) await this.#d.store.release(held.event.id, this.#d.owner).catch(() => undefined);
+    if (this.#d.stopping()) {
+      await this.#d.store.release(held.event.id, this.#d.owner).catch(() => undefined);
+      return this.#d.done(1);
+    }
+    if (await this.#keepLease(held, 0)) return this.#d.retry([held]);
     this.#d.done(1);
   }
 
-  /** Renew the lease when it would run out during the wait; false when it was lost. */
+  /**
+   * Renew the lease when it would run out during the wait, for long enough to cover it (a backoff
+   * may be longer than the lease); false when it was lost.
+   */
   async #keepLease(held: HeldEvent, delayMs: number): Promise<boolean> {
     const expires = held.event.leaseExpiresAt?.getTime() ?? 0;
     if (expires - Date.now() > delayMs + this.#d.leaseMs / 4) return true;
     try {
-      held.event = await this.#d.store.renew(held.event.id, this.#d.owner, this.#d.leaseMs);
+      const leaseMs = Math.min(MAX_LEASE_MS, Math.max(this.#d.leaseMs, delayMs + this.#d.leaseMs / 2));
+      held.event = await this.#d.store.renew(held.event.id, this.#d.owner, Math.round(leaseMs));
       return true;
     } catch (err) {
       this.#d.onError('renew', err);

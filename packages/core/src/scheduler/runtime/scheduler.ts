@@ -111,6 +111,7 @@ export class Scheduler<M extends EventTypeMap = EventTypeMap> extends EventEmitt
       ...{ store, pipeline: this.pipeline, events: this, owner: o.instanceId, onError },
       ...{ attempts: o.attempts, leaseMs: o.leaseMs, backoff: o.backoff },
       retry: (helds) => this.#enqueue(helds),
+      release: (inputs) => this.#placer.release(inputs),
       done: (n) => this.#done(n),
       stopping: () => this.#abort.signal.aborted,
     });

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { consoleLogger, sleep } from '@ctlplane/core';
+import { consoleLogger, deadLetterQueueName, sleep } from '@ctlplane/core';
 import { DropletClient } from '../packages/examples/src/droplet-cloud/api-client.js';
 import { parseOptions } from '../packages/examples/src/droplet-cloud/cli.js';
 import { seeded } from '../packages/examples/src/droplet-cloud/random.js';
@@ -187,7 +187,12 @@ async function main(): Promise<number> {
     if (!o.keep) {
       await cleanup({
         ...{ mysql: o.mysql, amqp: o.amqp, tablePrefix: prefix, regions: REGIONS.join(',') },
-        queues: [...REGIONS.map((r) => routerQueue(prefix, r, 1)), `${exchange}.chaos-observer`],
+        queues: [
+          ...REGIONS.map((r) => routerQueue(prefix, r, 1)),
+          `${exchange}.chaos-observer`,
+          // The bus declares a dead-letter queue next to the observer's; it outlived every run.
+          deadLetterQueueName(`${exchange}.chaos-observer`),
+        ],
       }).catch((err: unknown) => say(`cleanup failed: ${(err as Error).message}`));
       for (const client of DB_CLIENTS) await db.admin.query('DROP USER IF EXISTS ?@?', [dbUser(client), '%']);
       rmSync(dir, { recursive: true, force: true });

@@ -4,18 +4,16 @@
  * placed the event must neither take that instance's reservation nor keep a late one of its own.
  */
 import { MemoryEventStoreDriver, MemoryFleetDriver } from '@ctlplane/adapters/memory';
-import {
-  EventStore,
-  Fleet,
-  type FleetDriver,
-  type ReserveInput,
-  Scheduler,
-  type SchedulerOptions,
-  UnavailableError,
-} from '@ctlplane/core';
+import { EventStore, Fleet, type FleetDriver, type ReserveInput, UnavailableError } from '@ctlplane/core';
 import { describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { type VmTypes as M, replacing, stopAfterEach, vmTypes as types } from './fixtures/vm-scheduler.js';
+import {
+  type VmTypes as M,
+  pinnedScheduler,
+  replacing,
+  stopAfterEach,
+  vmTypes as types,
+} from './fixtures/vm-scheduler.js';
 
 const running = stopAfterEach();
 
@@ -59,25 +57,8 @@ async function twoSchedulers(staleOn: 'hv0' | 'hv1') {
   const fleet = new Fleet({ driver });
   await fleet.upsert(['hv0', 'hv1'].map((id) => ({ id, region: 'nyc1', capacity: { cpu: 8 } })));
   const slow = gated(driver);
-  const make = (f: Fleet, only: string, seen: EventStore<M>) => {
-    const options: SchedulerOptions<M> = {
-      store: seen,
-      fleet: f,
-      request: (e) => ({ demand: { cpu: e.payload.cpu } }),
-      // Pin each instance to a server: on different ones a stolen reservation shows; on the same one,
-      // the other instance's placement looks like the stale one's own.
-      filters: [{ name: `only-${only}`, test: (server) => server.id === only }],
-      leaseMs: 1_000,
-      // One event at a time: the stale instance cannot claim again while it is stuck.
-      maxInFlight: 1,
-      claimBatch: 1,
-      backoff: { initialMs: 5, maxMs: 10 },
-      idlePollMs: 5,
-    };
-    const s = new Scheduler(options);
-    running.push(s);
-    return s;
-  };
+  const make = (f: Fleet, only: string, seen: EventStore<M>) =>
+    pinnedScheduler(running, { store: seen, fleet: f, only }, { backoff: { initialMs: 5, maxMs: 10 } });
   const stale = make(new Fleet({ driver: slow.driver }), staleOn, staleView.store);
   const fresh = make(fleet, 'hv0', store);
   const [event] = await store.append([{ type: 'vm.create', region: 'nyc1', payload: { cpu: 2 } }]);
@@ -155,24 +136,13 @@ describe('a scheduler waking up after its lease expired', () => {
       'renew',
       (renew) => (id: number, owner: string) => renew(id, owner, 1_000),
     );
-    const make = (f: Fleet, only: string, backoffMs: number, seen = store) => {
-      const s = new Scheduler<M>({
-        store: seen,
-        fleet: f,
-        request: (e) => ({ demand: { cpu: e.payload.cpu } }),
-        filters: [{ name: `only-${only}`, test: (server) => server.id === only }],
-        leaseMs: 1_000,
-        maxInFlight: 1,
-        claimBatch: 1,
+    const make = (f: Fleet, only: string, backoffMs: number, seen = store) =>
+      pinnedScheduler(
+        running,
+        { store: seen, fleet: f, only },
         // The wait before the first retry: half to all of it.
-        backoff: { initialMs: backoffMs, maxMs: backoffMs },
-        refreshMs: 50,
-        fullRefreshMs: 100,
-        idlePollMs: 5,
-      });
-      running.push(s);
-      return s;
-    };
+        { backoff: { initialMs: backoffMs, maxMs: backoffMs }, refreshMs: 50, fullRefreshMs: 100 },
+      );
     const first = make(new Fleet({ driver: watched }), 'small', 3_000, paused);
     const [event] = await store.append([{ type: 'vm.create', region: 'nyc1', payload: { cpu: 2 } }]);
     const retried: number[] = [];

@@ -30,10 +30,16 @@ export const cursorSchema = z
   .nonnegative('must not be negative')
   .max(Number.MAX_SAFE_INTEGER);
 
+/** @internal The longest lease a claim or renewal may ask for: one day. */
+export const MAX_LEASE_MS = 86_400_000;
+
 const statusSchema = z.enum(EVENT_STATUSES);
-// Bounds on lists come first, so zod refuses an oversized list before parsing its items
-// (GHSA-mrhx-c7xc-m3w5: an unbounded list collects an issue per bad item).
-const statusListSchema = z.union([statusSchema, z.array(statusSchema).max(64).readonly()]);
+/**
+ * @internal A list of statuses. Its bound comes first, so zod refuses an oversized list before
+ * parsing its items (GHSA-mrhx-c7xc-m3w5: an unbounded list collects an issue per bad item).
+ */
+export const statusArraySchema = z.array(statusSchema).max(64);
+const statusListSchema = z.union([statusSchema, statusArraySchema.readonly()]);
 
 /** Shape of one event to append (the payload is checked by the type registry). */
 export const newEventSchema = z
@@ -77,7 +83,7 @@ export const claimSchema = z
   .object({
     owner: nameSchema,
     limit: z.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1,000'),
-    leaseMs: z.number().int().min(1, 'must be at least 1 ms').max(86_400_000, 'must be at most one day'),
+    leaseMs: z.number().int().min(1, 'must be at least 1 ms').max(MAX_LEASE_MS, 'must be at most one day'),
     status: z.enum(['pending', 'placed']).optional(),
     types: z.array(nameSchema).max(1_000).readonly().optional(),
     region: nameSchema.optional(),

@@ -7,10 +7,16 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
 import type { TransitionOutcome } from '../../events/model.js';
-import { EVENT_STATUSES } from '../../events/status.js';
 import { toWireEvent } from '../../events/wire.js';
 import type { NewEventOf } from '../../store/event-store.js';
-import { claimSchema, cursorSchema, idSchema, nameSchema, transitionSchema } from '../../store/schemas.js';
+import {
+  claimSchema,
+  cursorSchema,
+  idSchema,
+  nameSchema,
+  statusArraySchema,
+  transitionSchema,
+} from '../../store/schemas.js';
 import { parseOrThrow } from '../../validation.js';
 import type { Harpoon } from '../harpoon.js';
 import type { HarpoonScope } from './auth.js';
@@ -39,7 +45,7 @@ export interface Route {
 const statusList = z
   .string()
   .transform((s) => s.split(','))
-  .pipe(z.array(z.enum(EVENT_STATUSES)).max(64).min(1));
+  .pipe(statusArraySchema.min(1));
 const int = z.coerce.number().int();
 const queryParams = z
   .object({

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { EventTypeMap } from '../../events/registry.js';
 import type { Logger } from '../../logger.js';
 import type { EventOf, EventStore } from '../../store/event-store.js';
-import { nameSchema } from '../../store/schemas.js';
+import { MAX_LEASE_MS, nameSchema } from '../../store/schemas.js';
 import { parseOrThrow } from '../../validation.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { Resources } from '../fleet/model.js';
@@ -136,7 +136,7 @@ export const schedulerSchema = pipelineSchema.extend({
   concurrency: int(1, 1_000, 4),
   claimBatch: int(1, 1_000, 256),
   maxInFlight: int(1, 1_000_000, 2_048),
-  leaseMs: int(1_000, 86_400_000, 30_000),
+  leaseMs: int(1_000, MAX_LEASE_MS, 30_000),
   attempts: int(1, 1_000, 5),
   backoff: z
     .object({ initialMs: int(1, 3_600_000, 250), maxMs: int(1, 3_600_000, 5_000) })

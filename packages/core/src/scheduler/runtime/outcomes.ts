@@ -9,14 +9,12 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '../../events/model.js';
 import { backoffDelay } from '../../retry.js';
+import { MAX_LEASE_MS } from '../../store/schemas.js';
 import type { ReleaseInput } from '../fleet/model.js';
 import type { Explanation } from '../pipeline/explain.js';
 import type { PlacementPipeline } from '../pipeline/pipeline.js';
 import type { SchedulerEvents } from './events.js';
 import type { HeldEvent, PlaceResult } from './placement.js';
-
-/** The longest lease a store grants (`claim`'s and `renew`'s limit). */
-const MAX_LEASE_MS = 86_400_000;
 
 /** @internal What outcome handling needs of the EventStore. */
 export interface OutcomeStore {

@@ -183,6 +183,35 @@ export function strictPercentile(latencies: readonly number[], failed: number, p
   return idx < sorted.length ? sorted[idx]! : Number.POSITIVE_INFINITY;
 }
 
+/**
+ * The latency of each event of a measured window (`[id, committedAt]` pairs): polls `report` (every
+ * 250 ms, at most `tries` more times) until the flat `[id, at, id, at, …]` list `pairs` picks from
+ * it holds every id of the window, then pairs them up. `missing` counts the ids never seen.
+ */
+export async function windowLatencies<R>(
+  report: () => Promise<R>,
+  pairs: (r: R) => readonly number[],
+  window: readonly (readonly [number, number])[],
+  tries: number,
+): Promise<{ report: R; latencies: number[]; missing: number }> {
+  let rep = await report();
+  for (let i = 0; i < tries; i++) {
+    const got = new Set(pairs(rep).filter((_, j) => j % 2 === 0));
+    if (window.every(([id]) => got.has(id))) break;
+    await new Promise((r) => setTimeout(r, 250));
+    rep = await report();
+  }
+  const flat = pairs(rep);
+  const seenAt = new Map<number, number>();
+  for (let j = 0; j < flat.length; j += 2) seenAt.set(flat[j]!, flat[j + 1]!);
+  const latencies: number[] = [];
+  for (const [id, at] of window) {
+    const seen = seenAt.get(id);
+    if (seen !== undefined) latencies.push(seen - at);
+  }
+  return { report: rep, latencies, missing: window.length - latencies.length };
+}
+
 /** `promise`, or an error after `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

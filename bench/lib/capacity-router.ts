@@ -9,7 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
 import { EventStore } from '@ctlplane/core';
 import { probe } from './capacity-proc.js';
-import { type RampResult, ramp, type StepOutcome, strictPercentile, within } from './capacity-ramp.js';
+import {
+  type RampResult,
+  ramp,
+  type StepOutcome,
+  strictPercentile,
+  windowLatencies,
+  within,
+} from './capacity-ramp.js';
 import { pollingBaseline } from './capacity-router-baseline.js';
 import {
   CAP_POLL_USER,
@@ -112,21 +119,12 @@ export async function routerCapacity(env: CapacityEnv): Promise<RouterCapacity> 
       const resources = stop();
       await within(loading, 60_000, 'router load');
       const windowIds = [...committed].filter(([, at]) => at >= from && at < to);
-      let rep = await agents.call<Report>('report');
-      for (let i = 0; i < 12; i++) {
-        const got = new Set(rep.received.filter((_, j) => j % 2 === 0));
-        if (windowIds.every(([id]) => got.has(id))) break;
-        await sleep(250);
-        rep = await agents.call<Report>('report');
-      }
-      const receivedAt = new Map<number, number>();
-      for (let j = 0; j < rep.received.length; j += 2) receivedAt.set(rep.received[j]!, rep.received[j + 1]!);
-      const latencies: number[] = [];
-      for (const [id, at] of windowIds) {
-        const r = receivedAt.get(id);
-        if (r !== undefined) latencies.push(r - at);
-      }
-      const missing = windowIds.length - latencies.length;
+      const { latencies, missing } = await windowLatencies(
+        () => agents.call<Report>('report'),
+        (r) => r.received,
+        windowIds,
+        12,
+      );
       const connected = await agents.call<number>('connected');
       return {
         offered: rate,

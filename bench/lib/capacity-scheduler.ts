@@ -7,7 +7,14 @@
 import { MysqlEventStoreDriver, MysqlFleetDriver, migrate } from '@ctlplane/adapters/mysql';
 import { EventStore, Fleet } from '@ctlplane/core';
 import { probe } from './capacity-proc.js';
-import { type RampResult, ramp, type StepOutcome, strictPercentile, within } from './capacity-ramp.js';
+import {
+  type RampResult,
+  ramp,
+  type StepOutcome,
+  strictPercentile,
+  windowLatencies,
+  within,
+} from './capacity-ramp.js';
 import {
   type CapacityEnv,
   componentDeadline,
@@ -132,25 +139,18 @@ async function rampOf(env: CapacityEnv, mode: 'v2' | 'v1', fleetPrefix: string, 
         const { errors } = await loading;
         const windowIds = [...committed].filter(([, at]) => at >= from && at < to);
         // Give the last arrivals up to 5 s to be placed.
-        let rep = await worker.call<Report>('report');
-        for (let i = 0; i < 20; i++) {
-          const got = new Set(rep.placed.filter((_, j) => j % 2 === 0));
-          if (windowIds.every(([id]) => got.has(id))) break;
-          await sleep(250);
-          rep = await worker.call<Report>('report');
-        }
-        const placedAt = new Map<number, number>();
-        let inWindow = 0;
-        for (let j = 0; j < rep.placed.length; j += 2) {
-          placedAt.set(rep.placed[j]!, rep.placed[j + 1]!);
-          if (rep.placed[j + 1]! >= from && rep.placed[j + 1]! < to) inWindow++;
-        }
-        const latencies: number[] = [];
-        for (const [id, at] of windowIds) {
-          const p = placedAt.get(id);
-          if (p !== undefined) latencies.push(p - at);
-        }
-        const unplaced = windowIds.length - latencies.length;
+        const {
+          report: rep,
+          latencies,
+          missing: unplaced,
+        } = await windowLatencies(
+          () => worker.call<Report>('report'),
+          (r) => r.placed,
+          windowIds,
+          20,
+        );
+        // Placements made inside the window (odd entries are placement times).
+        const inWindow = rep.placed.filter((t, j) => j % 2 === 1 && t >= from && t < to).length;
         // Clear the backlog before the next step (bounded).
         for (let i = 0; i < 40; i++) {
           const [r] = await rows(

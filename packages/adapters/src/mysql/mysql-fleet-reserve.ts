@@ -255,32 +255,33 @@ export async function releaseSql(
 ): Promise<ReleaseOutcome[]> {
   if (inputs.length === 0) return [];
   const keys = inputs.map((r) => r.key);
-  const fences = new Map(inputs.map((r) => [r.key, r.fence]));
+  const unique = [...new Set(keys)];
+  const inputFence = new Map(inputs.map((r) => [r.key, r.fence]));
   const kept = new Set<string>();
-  const { servers, allocations, fences: fenceTable } = fleetTables(ctx.prefix);
+  const { servers, allocations, fences } = fleetTables(ctx.prefix);
   const { held, fresh } = await inTransaction(ctx.pool, 'fleet release', async (tx) => {
     const lockParams: unknown[] = [];
-    const lock = lockFences(fenceTable, keys, lockParams);
+    const lock = lockFences(fences, unique, lockParams);
     const [, heldRows] = await tx.query<[unknown, RowDataPacket[]]>(
       `${lock}; SELECT ${ALLOCATION_COLUMNS} FROM ${allocations} WHERE alloc_key IN (?) ORDER BY alloc_key FOR UPDATE`,
-      [...lockParams, [...new Set(keys)]],
+      [...lockParams, unique],
     );
     const byKeyHeld = new Map(heldRows.map(toAllocation).map((a) => [a.key, a]));
     const found = [...byKeyHeld.values()].filter((a) => {
-      if (!isFenced(a.fence, fences.get(a.key))) return true;
+      if (!isFenced(a.fence, inputFence.get(a.key))) return true;
       kept.add(a.key);
       return false;
     });
     const retire = new Map<string, number>();
-    for (const key of new Set(keys)) {
+    for (const key of unique) {
       if (kept.has(key)) continue;
-      const fence = retiredFence(byKeyHeld.get(key)?.fence, fences.get(key));
+      const fence = retiredFence(byKeyHeld.get(key)?.fence, inputFence.get(key));
       if (fence !== null) retire.set(key, fence);
     }
     const params: unknown[] = [];
     const statements = [
       ...releaseStatements(ctx, found, params),
-      ...retireStatements(fenceTable, retire, params),
+      ...retireStatements(fences, retire, params),
     ];
     if (found.length > 0) {
       statements.push(`SELECT ${SERVER_COLUMNS} FROM ${servers} WHERE id IN (?)`);

@@ -48,6 +48,8 @@ export {
   TRANSITIONS,
 } from './events/status.js';
 export { toWireEvent, type WireEvent, wireEventSchema } from './events/wire.js';
+// Fleet: server inventory and reservations
+export * from './fleet/index.js';
 // Harpoon: aggregator, outbox relay, HTTP server and client
 export * from './harpoon/index.js';
 // Logging, retries, validation
@@ -62,7 +64,7 @@ export {
 export { type BackoffOptions, backoffDelay, sleep, withRetry } from './retry.js';
 // EventRouter and Agent
 export * from './router/index.js';
-// Scheduler: fleet inventory, metrics sources, filters, strategies, pipeline
+// Scheduler: metrics sources, filters, strategies, pipeline
 export * from './scheduler/index.js';
 // EventStore
 export type { AppendRecord, DriverCapabilities, DriverQuery, EventStoreDriver } from './store/driver.js';

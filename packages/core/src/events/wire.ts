@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod';
-import { cursorSchema, idSchema, nameSchema } from '../store/schemas.js';
+import { cursorSchema, idSchema, nameSchema } from '../validation.js';
 import type { JsonValue, StoredEvent } from './model.js';
 import { EVENT_STATUSES } from './status.js';
 

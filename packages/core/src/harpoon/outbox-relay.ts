@@ -16,8 +16,7 @@ import { toWireEvent } from '../events/wire.js';
 import { type Logger, noopLogger } from '../logger.js';
 import { backoffDelay, sleep } from '../retry.js';
 import type { EventStore } from '../store/event-store.js';
-import { nameSchema } from '../store/schemas.js';
-import { parseOrThrow } from '../validation.js';
+import { nameSchema, parseOrThrow } from '../validation.js';
 import type { RelayCursorStore } from './cursor-store.js';
 
 /** Events of an {@link OutboxRelay}. */

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { JsonValue, StoredEvent } from '../events/model.js';
 import { EVENT_STATUSES } from '../events/status.js';
-import { cursorSchema, idSchema, nameSchema } from '../store/schemas.js';
+import { cursorSchema, idSchema, nameSchema } from '../validation.js';
 
 /** The protocol version both sides speak. */
 export const PROTOCOL_VERSION = 1;

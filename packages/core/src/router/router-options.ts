@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
-import { nameSchema } from '../store/schemas.js';
+import { nameSchema } from '../validation.js';
 import type { AgentAuthenticator } from './auth/authenticator.js';
 import type { RouterInput } from './inputs/input.js';
 import type { AgentMetrics } from './protocol.js';

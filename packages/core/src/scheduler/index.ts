@@ -1,5 +1,5 @@
 /**
- * Scheduler V2: fleet inventory, metrics sources, filters, strategies and the placement pipeline.
+ * Scheduler V2: metrics sources, filters, strategies and the placement pipeline.
  *
  * @module
  */
@@ -13,32 +13,6 @@ export {
   regionFilter,
   stateFilter,
 } from './filters/builtin.js';
-export type { FleetCapabilities, FleetDriver, ServerRecord } from './fleet/driver.js';
-export { Fleet, type FleetOptions } from './fleet/fleet.js';
-export {
-  type Allocation,
-  type AllocationQuery,
-  isFenced,
-  isRetired,
-  type ReleaseInput,
-  type ReleaseOutcome,
-  type ReserveFailure,
-  type ReserveInput,
-  type ReserveOutcome,
-  type Resources,
-  retiredFence,
-  SERVER_STATES,
-  type Server,
-  type ServerInput,
-  type ServerQuery,
-  type ServerState,
-} from './fleet/model.js';
-export {
-  checkReservation,
-  missingResource,
-  type ReservableState,
-  usableCapacity,
-} from './fleet/rules.js';
 export {
   type PrometheusParseResult,
   parsePrometheusText,

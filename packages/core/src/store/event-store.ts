@@ -21,15 +21,12 @@ import type {
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { type Logger, noopLogger } from '../logger.js';
 import { withRetry } from '../retry.js';
-import { parseOrThrow } from '../validation.js';
+import { cursorSchema, idSchema, nameSchema, parseOrThrow } from '../validation.js';
 import type { AppendRecord, DriverCapabilities, EventStoreDriver } from './driver.js';
 import { type FollowOptions, followFeed } from './follow.js';
 import {
   claimSchema,
-  cursorSchema,
   feedFilterSchema,
-  idSchema,
-  nameSchema,
   querySchema,
   storeOptionsSchema,
   transitionSchema,

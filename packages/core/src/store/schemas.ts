@@ -7,31 +7,7 @@ import { z } from 'zod';
 import { jsonIssue } from '../events/json-check.js';
 import type { JsonValue } from '../events/model.js';
 import { EVENT_STATUSES } from '../events/status.js';
-
-/** Names: types, regions, server ids, owners. Printable, bounded, no control characters. */
-export const nameSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(191, 'must be at most 191 characters')
-  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')
-  .refine((s) => !/\p{Cs}/u.test(s), 'must be well-formed Unicode (no lone surrogates)');
-
-/** An event id: a positive safe integer. */
-export const idSchema = z
-  .number()
-  .int('must be an integer')
-  .positive('must be positive')
-  .max(Number.MAX_SAFE_INTEGER);
-
-/** A feed position: a non-negative safe integer (0 is the start). */
-export const cursorSchema = z
-  .number()
-  .int('must be an integer')
-  .nonnegative('must not be negative')
-  .max(Number.MAX_SAFE_INTEGER);
-
-/** @internal The longest lease a claim or renewal may ask for: one day. */
-export const MAX_LEASE_MS = 86_400_000;
+import { idSchema, MAX_LEASE_MS, nameSchema } from '../validation.js';
 
 const statusSchema = z.enum(EVENT_STATUSES);
 /**

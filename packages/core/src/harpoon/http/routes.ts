@@ -9,15 +9,8 @@ import { NotFoundError } from '../../errors.js';
 import type { TransitionOutcome } from '../../events/model.js';
 import { toWireEvent } from '../../events/wire.js';
 import type { NewEventOf } from '../../store/event-store.js';
-import {
-  claimSchema,
-  cursorSchema,
-  idSchema,
-  nameSchema,
-  statusArraySchema,
-  transitionSchema,
-} from '../../store/schemas.js';
-import { parseOrThrow } from '../../validation.js';
+import { claimSchema, statusArraySchema, transitionSchema } from '../../store/schemas.js';
+import { cursorSchema, idSchema, nameSchema, parseOrThrow } from '../../validation.js';
 import type { Harpoon } from '../harpoon.js';
 import type { HarpoonScope } from './auth.js';
 import { encodeError } from './error-codec.js';

@@ -8,7 +8,7 @@ import type { JsonValue, StoredEvent } from '../../events/model.js';
 import type { EventTypeMap, EventTypeRegistry, PayloadOf } from '../../events/registry.js';
 import type { Logger } from '../../logger.js';
 import type { BackoffOptions } from '../../retry.js';
-import { cursorSchema, nameSchema } from '../../store/schemas.js';
+import { cursorSchema, nameSchema } from '../../validation.js';
 import type { AgentMetrics } from '../protocol.js';
 import type { TransportConnector } from '../transport.js';
 

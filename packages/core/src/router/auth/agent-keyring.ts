@@ -9,8 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../../errors.js';
-import { nameSchema } from '../../store/schemas.js';
-import { parseOrThrow } from '../../validation.js';
+import { nameSchema, parseOrThrow } from '../../validation.js';
 import { type AgentAuthenticator, type AgentIdentity, TokenError } from './authenticator.js';
 
 const PREFIX = 'ctl1';

@@ -5,8 +5,7 @@
  * @module
  */
 import { z } from 'zod';
-import { nameSchema } from '../../store/schemas.js';
-import { parseOrThrow } from '../../validation.js';
+import { nameSchema, parseOrThrow } from '../../validation.js';
 import type { MetricsSample, MetricsSource } from './source.js';
 
 const valuesSchema = z

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Resources } from '../fleet/model.js';
+import type { Resources } from '../../fleet/model.js';
 import type { FleetView } from '../view/fleet-view.js';
 import type { ServerEntry } from '../view/server-entry.js';
 import { clamp } from './score.js';

@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from 'zod';
+import type { Server } from '../../fleet/model.js';
 import { parseOrThrow } from '../../validation.js';
 import {
   capacityFilter,
@@ -13,7 +14,6 @@ import {
   regionFilter,
   stateFilter,
 } from '../filters/builtin.js';
-import type { Server } from '../fleet/model.js';
 import { type PipelineOptions, pipelineSchema } from '../runtime/options.js';
 import { leastAllocated } from '../strategies/allocation.js';
 import { FleetView } from '../view/fleet-view.js';

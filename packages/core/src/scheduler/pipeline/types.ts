@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Resources, ServerState } from '../fleet/model.js';
+import type { Resources, ServerState } from '../../fleet/model.js';
 import type { MetricsSample } from '../metrics/source.js';
 
 /**

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ReserveFailure } from '../fleet/model.js';
+import type { ReserveFailure } from '../../fleet/model.js';
 import type { Explanation } from '../pipeline/explain.js';
 
 /** Events a {@link Scheduler} emits. */

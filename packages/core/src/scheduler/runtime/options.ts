@@ -6,12 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EventTypeMap } from '../../events/registry.js';
-import type { Logger } from '../../logger.js';
-import type { EventOf, EventStore } from '../../store/event-store.js';
-import { MAX_LEASE_MS, nameSchema } from '../../store/schemas.js';
-import { parseOrThrow } from '../../validation.js';
-import type { Fleet } from '../fleet/fleet.js';
-import type { Resources } from '../fleet/model.js';
+import type { Fleet } from '../../fleet/fleet.js';
+import type { Resources } from '../../fleet/model.js';
 import {
   GROUP_NAME,
   groupNameSchema,
@@ -19,7 +15,10 @@ import {
   RESOURCE_NAME,
   ratiosSchema,
   resourcesSchema,
-} from '../fleet/schemas.js';
+} from '../../fleet/schemas.js';
+import type { Logger } from '../../logger.js';
+import type { EventOf, EventStore } from '../../store/event-store.js';
+import { MAX_LEASE_MS, nameSchema, parseOrThrow } from '../../validation.js';
 import type { MetricsSource, StalenessPolicy } from '../metrics/source.js';
 import type { Filter, Strategy } from '../pipeline/types.js';
 

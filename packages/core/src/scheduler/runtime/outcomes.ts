@@ -8,9 +8,9 @@
  */
 import type { EventEmitter } from 'eventemitter3';
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '../../events/model.js';
+import type { ReleaseInput } from '../../fleet/model.js';
 import { backoffDelay } from '../../retry.js';
-import { MAX_LEASE_MS } from '../../store/schemas.js';
-import type { ReleaseInput } from '../fleet/model.js';
+import { MAX_LEASE_MS } from '../../validation.js';
 import type { Explanation } from '../pipeline/explain.js';
 import type { PlacementPipeline } from '../pipeline/pipeline.js';
 import type { SchedulerEvents } from './events.js';

@@ -10,8 +10,8 @@
 import type { EventEmitter } from 'eventemitter3';
 import { isCtlplaneError } from '../../errors.js';
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '../../events/model.js';
-import type { Fleet } from '../fleet/fleet.js';
-import type { ReleaseInput, ReserveOutcome } from '../fleet/model.js';
+import type { Fleet } from '../../fleet/fleet.js';
+import type { ReleaseInput, ReserveOutcome } from '../../fleet/model.js';
 import type { PlacementPipeline } from '../pipeline/pipeline.js';
 import type { RequestView } from '../pipeline/types.js';
 import type { Hold, ServerEntry } from '../view/server-entry.js';

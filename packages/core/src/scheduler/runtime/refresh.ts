@@ -6,7 +6,7 @@
  * @internal
  * @module
  */
-import type { Fleet } from '../fleet/fleet.js';
+import type { Fleet } from '../../fleet/fleet.js';
 import type { PlacementPipeline } from '../pipeline/pipeline.js';
 
 /**

@@ -7,7 +7,7 @@
  * @internal
  * @module
  */
-import type { ReserveOutcome, Resources, Server } from '../fleet/model.js';
+import type { ReserveOutcome, Resources, Server } from '../../fleet/model.js';
 import type { MetricsSource } from '../metrics/source.js';
 import { combinedScore } from '../pipeline/score.js';
 import type {

@@ -6,7 +6,7 @@
  * @internal
  * @module
  */
-import type { Resources, Server, ServerState } from '../fleet/model.js';
+import type { Resources, Server, ServerState } from '../../fleet/model.js';
 import type { MetricsSample } from '../metrics/source.js';
 import type { CandidateServer } from '../pipeline/types.js';
 import type { Partition } from './score-index.js';

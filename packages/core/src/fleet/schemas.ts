@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from 'zod';
-import { nameSchema } from '../../store/schemas.js';
+import { nameSchema } from '../validation.js';
 import { SERVER_STATES } from './model.js';
 
 /** @internal Resource names. */

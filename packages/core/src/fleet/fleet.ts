@@ -5,11 +5,10 @@
  * @module
  */
 import type { z } from 'zod';
-import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../../errors.js';
-import { type Logger, noopLogger } from '../../logger.js';
-import { withRetry } from '../../retry.js';
-import { nameSchema } from '../../store/schemas.js';
-import { parseOrThrow } from '../../validation.js';
+import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
+import { type Logger, noopLogger } from '../logger.js';
+import { withRetry } from '../retry.js';
+import { nameSchema, parseOrThrow } from '../validation.js';
 import type { FleetCapabilities, FleetDriver } from './driver.js';
 import type {
   Allocation,

@@ -5,9 +5,9 @@
  * @module
  */
 import type { z } from 'zod';
-import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
+import { checkBatch, DriverRuntime } from '../driver/driver-runtime.js';
+import { ValidationError } from '../errors.js';
 import { type Logger, noopLogger } from '../logger.js';
-import { withRetry } from '../retry.js';
 import { nameSchema, parseOrThrow } from '../validation.js';
 import type { FleetCapabilities, FleetDriver } from './driver.js';
 import type {
@@ -65,7 +65,7 @@ export class Fleet {
   readonly #driver: FleetDriver;
   readonly #log: Logger;
   readonly #opts: z.output<typeof fleetOptionsSchema>;
-  #closing: Promise<void> | null = null;
+  readonly #runtime: DriverRuntime;
 
   /** @param options - driver and limits; validated here */
   constructor(options: FleetOptions) {
@@ -73,6 +73,7 @@ export class Fleet {
     this.#opts = Object.freeze(parseOrThrow(fleetOptionsSchema, rest, 'Fleet options'));
     this.#driver = driver;
     this.#log = (logger ?? noopLogger).child(`fleet:${driver.name}`);
+    this.#runtime = new DriverRuntime('Fleet', driver.name, { retries: this.#opts.retries, log: this.#log });
   }
 
   /** Backend name. */
@@ -180,32 +181,18 @@ export class Fleet {
 
   /** Close the fleet and its backend. Idempotent; later calls get a `ClosedError`. */
   close(): Promise<void> {
-    this.#closing ??= this.#driver.close();
-    return this.#closing;
+    return this.#runtime.close(() => this.#driver.close());
   }
 
   #open(): void {
-    if (this.#closing) throw new ClosedError(`Fleet (${this.#driver.name})`);
+    this.#runtime.assertOpen();
   }
 
   #checkBatch(items: readonly unknown[], what: string): void {
-    if (!Array.isArray(items) || items.length > this.#opts.maxBatchSize) {
-      const message = `must be an array of at most ${this.#opts.maxBatchSize} items`;
-      throw new ValidationError(`${what}: ${message}`, [{ path: what, message }]);
-    }
+    checkBatch(items, what, { min: 0, max: this.#opts.maxBatchSize, noun: 'items' });
   }
 
-  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, {
-      retries: this.#opts.retries,
-      isRetryable: (err) => err instanceof UnavailableError && err.transient && !this.#closing,
-      onRetry: (err, attempt) =>
-        this.#log.warn('retrying transient failure', { operation, attempt, error: (err as Error).message }),
-    }).catch((err: unknown) => {
-      if (isCtlplaneError(err)) throw err;
-      throw new UnavailableError(`${this.#driver.name} ${operation} failed: ${(err as Error)?.message}`, {
-        cause: err,
-      });
-    });
+  #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.#runtime.run(operation, fn);
   }
 }

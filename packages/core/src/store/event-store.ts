@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
-import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
+import { checkBatch, DriverRuntime } from '../driver/driver-runtime.js';
+import { ValidationError } from '../errors.js';
 import type {
   ClaimInput,
   EventPage,
@@ -20,7 +21,6 @@ import type {
 } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { type Logger, noopLogger } from '../logger.js';
-import { withRetry } from '../retry.js';
 import { cursorSchema, idSchema, nameSchema, parseOrThrow } from '../validation.js';
 import type { AppendRecord, DriverCapabilities, EventStoreDriver } from './driver.js';
 import { type FollowOptions, followFeed } from './follow.js';
@@ -95,7 +95,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   readonly #types: EventTypeRegistry<M>;
   readonly #log: Logger;
   readonly #opts: z.output<typeof storeOptionsSchema>;
-  #closing: Promise<void> | null = null;
+  readonly #runtime: DriverRuntime;
   readonly #abort = new AbortController();
   /** Records this store validated in `prepare`: the only ones `appendPrepared` takes. */
   readonly #prepared = new WeakSet<AppendRecord>();
@@ -108,6 +108,11 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
     this.#driver = driver;
     this.#types = types;
     this.#log = (logger ?? noopLogger).child(`store:${driver.name}`);
+    this.#runtime = new DriverRuntime('EventStore', driver.name, {
+      retries: this.#opts.retries,
+      log: this.#log,
+      onRetry: (operation, attempt, error) => this.emit('store:retry', { operation, attempt, error }),
+    });
   }
 
   /** The registered event types. */
@@ -122,7 +127,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
 
   /** True once `close()` was called. */
   get closed(): boolean {
-    return this.#closing !== null;
+    return this.#runtime.closed;
   }
 
   /**
@@ -305,23 +310,18 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
 
   /** Close the store and its backend. Idempotent; later calls get a `ClosedError`. */
   close(): Promise<void> {
-    if (!this.#closing) {
+    return this.#runtime.close(() => {
       this.#abort.abort();
-      this.#closing = this.#driver.close().finally(() => this.emit('store:closed', {}));
-    }
-    return this.#closing;
+      return this.#driver.close().finally(() => this.emit('store:closed', {}));
+    });
   }
 
   #open(): void {
-    if (this.#closing) throw new ClosedError(`EventStore (${this.#driver.name})`);
+    this.#runtime.assertOpen();
   }
 
   #checkBatch(batch: readonly unknown[]): void {
-    const max = this.#opts.maxBatchSize;
-    if (!Array.isArray(batch) || batch.length === 0 || batch.length > max) {
-      const message = `must be an array of 1 to ${max} events`;
-      throw new ValidationError(`events: ${message}`, [{ path: 'events', message }]);
-    }
+    checkBatch(batch, 'events', { min: 1, max: this.#opts.maxBatchSize, noun: 'events' });
   }
 
   async #appendRecords(records: readonly AppendRecord[]): Promise<EventOf<M>[]> {
@@ -335,22 +335,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
     return toAppendRecord(event, i, rules, snapshot);
   }
 
-  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, {
-      retries: this.#opts.retries,
-      isRetryable: (err) => err instanceof UnavailableError && err.transient && !this.#closing,
-      onRetry: (err, attempt) => {
-        this.#log.warn('retrying transient failure', { operation, attempt, error: (err as Error).message });
-        this.emit('store:retry', { operation, attempt, error: err as Error });
-      },
-    }).catch((err: unknown) => {
-      if (isCtlplaneError(err)) throw err;
-      throw new UnavailableError(
-        `${this.#driver.name} ${operation} failed: ${(err as Error)?.message ?? err}`,
-        {
-          cause: err,
-        },
-      );
-    });
+  #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.#runtime.run(operation, fn);
   }
 }

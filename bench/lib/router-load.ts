@@ -87,8 +87,7 @@ export function startRelay(store: BenchStore, bus: MessageBus, from: number): Ou
     },
   };
   const relay = new OutboxRelay({
-    // OutboxRelay takes an EventStore of any types; its type parameter is not covariant.
-    store: store as unknown as EventStore,
+    store,
     bus,
     cursors,
     pollMs: 50,

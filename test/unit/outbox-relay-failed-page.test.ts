@@ -46,7 +46,7 @@ it('regression(relay-skips-failed-page): never saves a cursor past a page whose 
   };
   const events = await store.append(Array.from({ length: 20 }, (_, i) => create(i)));
   const relay = new OutboxRelay({
-    ...{ store: store as unknown as EventStore, bus, cursors },
+    ...{ store, bus, cursors },
     ...{ batchSize: 5, maxInFlight: 4, pollMs: 10 },
   });
   cleanups.push(async () => {

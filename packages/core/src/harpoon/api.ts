@@ -34,8 +34,8 @@ export interface HarpoonApi<M extends EventTypeMap = EventTypeMap> {
   readFeed(cursor: number, filter?: FeedFilter & { limit?: number }): Promise<FeedPage<EventOf<M>>>;
   /** The latest feed position. */
   head(): Promise<number>;
-  /** Follow the changes feed (pushed in process; long-polled over HTTP). */
-  watch(cursor: number, options?: FollowOptions): AsyncIterable<FeedPage<EventOf<M>>>;
+  /** Follow the changes feed (woken by commits in process; long-polled over HTTP). */
+  follow(cursor: number, options?: FollowOptions): AsyncIterable<FeedPage<EventOf<M>>>;
   /** Claim events with a lease. */
   claim(input: ClaimInput): Promise<EventOf<M>[]>;
   /** Extend a lease. */

@@ -18,7 +18,7 @@ import type {
   TransitionInput,
   TransitionOutcome,
 } from '../events/model.js';
-import type { EventTypeMap } from '../events/registry.js';
+import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { type Logger, noopLogger } from '../logger.js';
 import type { AppendRecord } from '../store/driver.js';
 import type { EventOf, EventStore, NewEventOf } from '../store/event-store.js';
@@ -128,7 +128,7 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
     this.#relay =
       bus && this.#o.relay !== false
         ? new OutboxRelay({
-            store: store as unknown as EventStore,
+            store,
             bus,
             cursors: requireCursors(cursors),
             ...this.#o.relay,
@@ -137,6 +137,11 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
         : null;
     this.#relay?.on('relay:published', (e) => this.emit('relay:published', e));
     this.#relay?.on('relay:error', (e) => this.emit('relay:error', e));
+  }
+
+  /** The registered event types (its store's). */
+  get types(): EventTypeRegistry<M> {
+    return this.#store.types;
   }
 
   /** Start the outbox relay and the pruner (idempotent). */
@@ -206,8 +211,13 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
     return this.#shared('head', () => this.#store.head());
   }
 
-  watch(cursor: number, options: FollowOptions = {}): AsyncIterable<FeedPage<EventOf<M>>> {
+  follow(cursor: number, options: FollowOptions = {}): AsyncIterable<FeedPage<EventOf<M>>> {
     return this.#store.follow(cursor, options);
+  }
+
+  /** Call `listener` after each append in this process (a co-located scheduler wakes at once). */
+  onAppended(listener: () => void): () => void {
+    return this.#store.onAppended(listener);
   }
 
   claim(input: ClaimInput): Promise<EventOf<M>[]> {

@@ -18,3 +18,4 @@ export {
   type OutboxRelayEvents,
   type OutboxRelayOptions,
 } from './outbox-relay.js';
+export type { RelayStore } from './relay-store.js';

@@ -15,9 +15,9 @@ import type { StoredEvent } from '../events/model.js';
 import { toWireEvent } from '../events/wire.js';
 import { type Logger, noopLogger } from '../logger.js';
 import { backoffDelay, sleep } from '../retry.js';
-import type { EventStore } from '../store/event-store.js';
 import { nameSchema, parseOrThrow } from '../validation.js';
 import type { RelayCursorStore } from './cursor-store.js';
+import type { RelayStore } from './relay-store.js';
 
 /** Events of an {@link OutboxRelay}. */
 export interface OutboxRelayEvents {
@@ -29,8 +29,8 @@ export interface OutboxRelayEvents {
 
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
-  /** The store whose feed is the outbox. */
-  store: EventStore;
+  /** The store whose feed is the outbox: an `EventStore`, or Harpoon in process or over HTTP. */
+  store: RelayStore;
   /** Where to publish. */
   bus: MessageBus;
   /** Where the cursor is saved. */
@@ -77,7 +77,7 @@ export function changeMessage(e: StoredEvent): OutgoingMessage {
  */
 export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   readonly #o: z.output<typeof schema>;
-  readonly #store: EventStore;
+  readonly #store: RelayStore;
   readonly #bus: MessageBus;
   readonly #cursors: RelayCursorStore;
   readonly #log: Logger;
@@ -133,7 +133,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
         await this.#relayFromSavedCursor(signal);
         failures = 0;
       } catch (err) {
-        if (signal.aborted || this.#store.closed) return;
+        if (signal.aborted || this.#store.closed === true) return;
         const retryInMs = backoffDelay(failures++, { initialMs: 50, maxMs: 5_000 });
         this.#log.warn('relay round failed; resuming from the saved cursor', {
           error: (err as Error).message,

@@ -51,6 +51,7 @@ export type {
 export type { SchedulerEvents } from './runtime/events.js';
 export type { PipelineOptions, RequestSpec, SchedulerOptions } from './runtime/options.js';
 export { Scheduler, type SchedulerStats } from './runtime/scheduler.js';
+export type { SchedulerStore } from './scheduler-store.js';
 export {
   type AllocationStrategyOptions,
   balancedAllocation,

@@ -299,6 +299,15 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
     );
   }
 
+  /**
+   * Call `listener` after each append through this store (`store:appended`); returns an
+   * unsubscribe. A {@link Scheduler} on this store uses it to claim new events at once.
+   */
+  onAppended(listener: () => void): () => void {
+    this.on('store:appended', listener);
+    return () => this.off('store:appended', listener);
+  }
+
   /** Delete terminal events unchanged for `retentionMs`; returns how many were deleted. */
   async prune(retentionMs: number, limit = 10_000): Promise<number> {
     this.#open();

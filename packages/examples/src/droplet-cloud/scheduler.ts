@@ -4,13 +4,13 @@
  */
 import {
   balancedAllocation,
-  type EventStore,
   type Fleet,
   type Logger,
   leastAllocated,
   liveLoad,
   PushMetricsSource,
   Scheduler,
+  type SchedulerStore,
 } from '@ctlplane/core';
 import type { CloudOptions } from './cli.js';
 import type { HypervisorSpec } from './fleet-spec.js';
@@ -25,7 +25,12 @@ export interface SchedulerParts {
 /** Register the fleet (idempotent: every process derives the same one) and start a scheduler. */
 export async function startScheduler(
   o: CloudOptions,
-  deps: { store: EventStore<DropletTypes>; fleet: Fleet; spec: readonly HypervisorSpec[]; logger: Logger },
+  deps: {
+    store: SchedulerStore<DropletTypes>;
+    fleet: Fleet;
+    spec: readonly HypervisorSpec[];
+    logger: Logger;
+  },
 ): Promise<SchedulerParts> {
   for (let i = 0; i < deps.spec.length; i += 500) await deps.fleet.upsert(deps.spec.slice(i, i + 500));
   const metrics = new PushMetricsSource();

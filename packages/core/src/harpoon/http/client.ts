@@ -141,7 +141,7 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
     return (await this.#call('GET', '/v1/head', z.object({ head: z.number() }))).head;
   }
 
-  async *watch(cursor: number, options: FollowOptions = {}): AsyncIterable<FeedPage<EventOf<M>>> {
+  async *follow(cursor: number, options: FollowOptions = {}): AsyncIterable<FeedPage<EventOf<M>>> {
     const { signal, pollMs = 10_000, ...filter } = options;
     let at = cursor;
     while (!signal?.aborted) {

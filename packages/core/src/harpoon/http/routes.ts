@@ -143,7 +143,7 @@ export const ROUTES: readonly Route[] = [
       let page = await h.readFeed(cursor, filter);
       if (page.events.length === 0 && waitMs > 0) {
         const signal = AbortSignal.any([req.signal, AbortSignal.timeout(Math.min(waitMs, maxWaitMs))]);
-        for await (const next of h.watch(cursor, { ...filter, signal, pollMs: 100 })) {
+        for await (const next of h.follow(cursor, { ...filter, signal, pollMs: 100 })) {
           page = next;
           break;
         }

@@ -17,10 +17,11 @@ import {
   resourcesSchema,
 } from '../../fleet/schemas.js';
 import type { Logger } from '../../logger.js';
-import type { EventOf, EventStore } from '../../store/event-store.js';
+import type { EventOf } from '../../store/event-store.js';
 import { MAX_LEASE_MS, nameSchema, parseOrThrow } from '../../validation.js';
 import type { MetricsSource, StalenessPolicy } from '../metrics/source.js';
 import type { Filter, Strategy } from '../pipeline/types.js';
+import type { SchedulerStore } from '../scheduler-store.js';
 
 /** What an event asks of a server; returned by the `request` option. */
 export interface RequestSpec {
@@ -68,8 +69,11 @@ export interface PipelineOptions {
 
 /** Options of {@link Scheduler}. */
 export interface SchedulerOptions<M extends EventTypeMap> extends PipelineOptions {
-  /** Where pending events come from and placements are recorded. */
-  store: EventStore<M>;
+  /**
+   * Where pending events come from and placements are recorded: an `EventStore`, or Harpoon in
+   * process or over HTTP (`HarpoonClient`), which needs no database connection in this process.
+   */
+  store: SchedulerStore<M>;
   /** The server inventory reservations are made in. */
   fleet: Fleet;
   /** Map an event to what it needs. Its result is validated. */

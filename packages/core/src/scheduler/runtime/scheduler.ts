@@ -12,10 +12,11 @@ import type { z } from 'zod';
 import { ClosedError } from '../../errors.js';
 import type { EventTypeMap } from '../../events/registry.js';
 import { type Logger, noopLogger } from '../../logger.js';
-import type { EventOf, EventStore } from '../../store/event-store.js';
+import type { EventOf } from '../../store/event-store.js';
 import type { Explanation } from '../pipeline/explain.js';
 import { type DryRunPlacement, PlacementPipeline } from '../pipeline/pipeline.js';
 import type { PlacementRequest } from '../pipeline/types.js';
+import type { SchedulerStore } from '../scheduler-store.js';
 import type { SchedulerEvents } from './events.js';
 import { Intake } from './intake.js';
 import {
@@ -44,6 +45,7 @@ export interface SchedulerStats {
 
 /**
  * The scheduler. Start one or several (in any number of processes) on the same store and fleet.
+ * The store is any {@link SchedulerStore}: an {@link EventStore}, or Harpoon in process or over HTTP.
  *
  * @example
  * ```ts
@@ -61,7 +63,7 @@ export interface SchedulerStats {
 export class Scheduler<M extends EventTypeMap = EventTypeMap> extends EventEmitter<SchedulerEvents> {
   /** The decision pipeline (filters, strategies, cached fleet view). */
   readonly pipeline: PlacementPipeline;
-  readonly #store: EventStore<M>;
+  readonly #store: SchedulerStore<M>;
   readonly #request: SchedulerOptions<M>['request'];
   readonly #o: z.output<typeof schedulerSchema>;
   readonly #log: Logger;
@@ -74,7 +76,7 @@ export class Scheduler<M extends EventTypeMap = EventTypeMap> extends EventEmitt
   #started = false;
   #held = 0;
   #conflicts = 0;
-  readonly #onAppended = (): void => this.#intake.wake();
+  #unsubscribe: (() => void) | null = null;
 
   /** @param options - store, fleet, request mapping, pipeline and limits; validated here */
   constructor(options: SchedulerOptions<M>) {
@@ -142,7 +144,7 @@ export class Scheduler<M extends EventTypeMap = EventTypeMap> extends EventEmitt
     if (this.#started) return;
     this.#started = true;
     await this.#refresh.start();
-    this.#store.on('store:appended', this.#onAppended);
+    this.#unsubscribe = this.#store.onAppended?.(() => this.#intake.wake()) ?? null;
     this.#intake.start();
   }
 
@@ -161,7 +163,8 @@ export class Scheduler<M extends EventTypeMap = EventTypeMap> extends EventEmitt
   async stop(): Promise<void> {
     if (this.#abort.signal.aborted) return;
     this.#abort.abort();
-    this.#store.off('store:appended', this.#onAppended);
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
     this.#refresh.stop();
     await this.#intake.stop();
     await this.#queue.onIdle();

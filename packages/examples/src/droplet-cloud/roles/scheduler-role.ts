@@ -1,19 +1,17 @@
 /**
  * `--role scheduler`: Scheduler V2 and the capacity reconciler. It reaches the events through
- * Harpoon's HTTP API (an EventStore over `HarpoonStoreDriver`), the fleet inventory through its own
+ * Harpoon's HTTP API (a `HarpoonClient` is a `SchedulerStore`), the fleet inventory through its own
  * small MySQL pool, and agents' metrics through the bus.
  */
-import { EventStore, type Logger } from '@ctlplane/core';
+import type { Logger } from '@ctlplane/core';
 import { openBus, openFleet } from '../backend.js';
 import type { CloudOptions } from '../cli.js';
 import { fleetSpec } from '../fleet-spec.js';
-import { HarpoonStoreDriver } from '../harpoon-store-driver.js';
 import { subscribeHeartbeats } from '../metrics-bridge.js';
 import { metricsQueue, metricsQueues, reconcileQueue, reconcileQueues } from '../queues.js';
 import { Reconciler } from '../reconciler.js';
 import { startScheduler } from '../scheduler.js';
 import { LatencyWindow } from '../summary.js';
-import { dropletTypes } from '../types.js';
 import { harpoonFor } from './endpoints.js';
 import { RoleKit, type RunningRole } from './role.js';
 
@@ -24,8 +22,6 @@ export async function startSchedulerRole(
 ): Promise<RunningRole> {
   const kit = new RoleKit();
   const harpoon = await harpoonFor(o, 'scheduler');
-  const store = new EventStore({ driver: new HarpoonStoreDriver(harpoon), types: dropletTypes, logger: log });
-  kit.shutdown.add('store', () => store.close());
   const fleet = await openFleet(o, log);
   kit.shutdown.add('fleet', () => fleet.close());
   const bus = await openBus(
@@ -36,7 +32,7 @@ export async function startSchedulerRole(
   );
   kit.shutdown.add('bus', () => bus.close());
   const { scheduler, metrics } = await startScheduler(o, {
-    store,
+    store: harpoon,
     fleet: fleet.fleet,
     spec: fleetSpec(o),
     logger: log,
@@ -49,7 +45,6 @@ export async function startSchedulerRole(
   kit.shutdown.add('reconciler', () => reconciler.stop());
   const latency = new LatencyWindow(scheduler);
   kit.metrics.observeScheduler(scheduler);
-  kit.metrics.observeStore(store, 'harpoon-client');
   kit.metrics.observeBus(bus);
   kit.metrics.trackConnections('scheduler', () => fleet.connections.count());
   const metricsUrl = await kit.serveMetrics(o);

@@ -27,33 +27,40 @@ export const groupNameSchema = z
   .string()
   .regex(GROUP_NAME, 'must use only letters, digits, "_", ".", ":", "/" or "-" (at most 128)');
 
+/** @internal Most resources a capacity, a demand or a set of ratios may name. */
+export const MAX_RESOURCES = 32;
+
 /** Amounts per resource: non-negative safe integers. */
 export const resourcesSchema = z
   .record(
     resourceNameSchema,
     z.number().int('must be an integer (use millicores, MiB, …)').nonnegative().max(Number.MAX_SAFE_INTEGER),
   )
-  .refine((r) => Object.keys(r).length <= 32, 'must name at most 32 resources');
+  .refine((r) => Object.keys(r).length <= MAX_RESOURCES, `must name at most ${MAX_RESOURCES} resources`);
 
 /** Overcommit ratios per resource: positive, at most 1,000. */
 export const ratiosSchema = z
   .record(resourceNameSchema, z.number().positive('must be positive').max(1_000, 'must be at most 1,000'))
-  .refine((r) => Object.keys(r).length <= 32, 'must name at most 32 resources');
+  .refine((r) => Object.keys(r).length <= MAX_RESOURCES, `must name at most ${MAX_RESOURCES} resources`);
+
+/**
+ * @internal Label keys: 1 to 128 characters, none a control character. Lengths count Unicode code
+ * points, in the regular expression itself, so the rule does not depend on how the installed zod
+ * measures strings, and the scheduler's fast check uses the very same expression.
+ */
+export const LABEL_KEY = /^[^\p{Cc}]{1,128}$/u;
+/** @internal Label values: at most 191 characters (code points), none a control character. */
+export const LABEL_VALUE = /^[^\p{Cc}]{0,191}$/u;
+/** @internal Most labels on a server or in a request. */
+export const MAX_LABELS = 64;
 
 /** Labels: short printable keys and values. */
 export const labelsSchema = z
   .record(
-    z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
-    z
-      .string()
-      .max(191)
-      .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+    z.string().regex(LABEL_KEY, 'must be 1 to 128 characters, with no control characters'),
+    z.string().regex(LABEL_VALUE, 'must be at most 191 characters, with no control characters'),
   )
-  .refine((l) => Object.keys(l).length <= 64, 'must have at most 64 labels');
+  .refine((l) => Object.keys(l).length <= MAX_LABELS, `must have at most ${MAX_LABELS} labels`);
 
 /** A server state. */
 export const serverStateSchema = z.enum(SERVER_STATES);

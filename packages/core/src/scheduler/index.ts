@@ -49,7 +49,8 @@ export type {
   Strategy,
 } from './pipeline/types.js';
 export type { SchedulerEvents } from './runtime/events.js';
-export type { PipelineOptions, RequestSpec, SchedulerOptions } from './runtime/options.js';
+export type { PipelineOptions, SchedulerOptions } from './runtime/options.js';
+export type { RequestSpec } from './runtime/request-spec.js';
 export { Scheduler, type SchedulerStats } from './runtime/scheduler.js';
 export type { SchedulerStore } from './scheduler-store.js';
 export {

@@ -8,30 +8,14 @@ import { z } from 'zod';
 import type { EventTypeMap } from '../../events/registry.js';
 import type { Fleet } from '../../fleet/fleet.js';
 import type { Resources } from '../../fleet/model.js';
-import {
-  GROUP_NAME,
-  groupNameSchema,
-  labelsSchema,
-  RESOURCE_NAME,
-  ratiosSchema,
-  resourcesSchema,
-} from '../../fleet/schemas.js';
+import { ratiosSchema } from '../../fleet/schemas.js';
 import type { Logger } from '../../logger.js';
 import type { EventOf } from '../../store/event-store.js';
 import { MAX_LEASE_MS, nameSchema, parseOrThrow } from '../../validation.js';
 import type { MetricsSource, StalenessPolicy } from '../metrics/source.js';
 import type { Filter, Strategy } from '../pipeline/types.js';
 import type { SchedulerStore } from '../scheduler-store.js';
-
-/** What an event asks of a server; returned by the `request` option. */
-export interface RequestSpec {
-  /** Resources to reserve, e.g. `{ cpu: 2000, memory: 4096 }`. */
-  demand: Resources;
-  /** Labels the server must carry. */
-  labels?: Readonly<Record<string, string>>;
-  /** Anti-affinity group. */
-  group?: string | null;
-}
+import type { RequestSpec } from './request-spec.js';
 
 /** Options of the decision pipeline alone (what {@link SchedulerOptions} and dry runs share). */
 export interface PipelineOptions {
@@ -151,48 +135,6 @@ export const schedulerSchema = pipelineSchema.extend({
   fullRefreshMs: int(100, 86_400_000, 30_000),
   idlePollMs: int(1, 60_000, 250),
 });
-
-/** @internal The request an event maps to, validated (it crosses from user code into the fleet). */
-export const requestSpecSchema = z.object({
-  demand: resourcesSchema,
-  labels: labelsSchema.optional(),
-  group: groupNameSchema.nullish(),
-});
-
-const LABEL_KEY = /^[^\p{Cc}]{1,128}$/u;
-const LABEL_VALUE = /^[^\p{Cc}]{0,191}$/u;
-
-function plainValid(spec: unknown): spec is RequestSpec {
-  if (typeof spec !== 'object' || spec === null) return false;
-  const { demand, labels, group } = spec as Record<string, unknown>;
-  if (typeof demand !== 'object' || demand === null || Array.isArray(demand)) return false;
-  let n = 0;
-  for (const k in demand) {
-    const v = (demand as Record<string, unknown>)[k];
-    if (++n > 32 || !RESOURCE_NAME.test(k) || !Number.isSafeInteger(v) || (v as number) < 0) return false;
-  }
-  if (labels !== undefined) {
-    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return false;
-    let m = 0;
-    for (const k in labels) {
-      const v = (labels as Record<string, unknown>)[k];
-      if (++m > 64 || !LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) return false;
-    }
-  }
-  return group === undefined || group === null || (typeof group === 'string' && GROUP_NAME.test(group));
-}
-
-/**
- * @internal Validate what the `request` option returned: a fast check for well-formed input, zod
- * (for its precise messages) otherwise. Both accept exactly the same inputs.
- */
-export function parseRequestSpec(spec: unknown, what: string): RequestSpec {
-  if (plainValid(spec)) {
-    const s = spec as RequestSpec;
-    return { demand: s.demand, ...(s.labels ? { labels: s.labels } : {}), group: s.group ?? null };
-  }
-  return parseOrThrow(requestSpecSchema, spec, what);
-}
 
 /** @internal Parse the plain-data part of the options. */
 export function parseSchedulerOptions(rest: Record<string, unknown>): z.output<typeof schedulerSchema> {

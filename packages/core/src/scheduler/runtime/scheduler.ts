@@ -19,15 +19,11 @@ import type { PlacementRequest } from '../pipeline/types.js';
 import type { SchedulerStore } from '../scheduler-store.js';
 import type { SchedulerEvents } from './events.js';
 import { Intake } from './intake.js';
-import {
-  parseRequestSpec,
-  parseSchedulerOptions,
-  type SchedulerOptions,
-  type schedulerSchema,
-} from './options.js';
+import { parseSchedulerOptions, type SchedulerOptions, type schedulerSchema } from './options.js';
 import { Outcomes } from './outcomes.js';
 import { type HeldEvent, Placer } from './placement.js';
 import { RefreshLoop } from './refresh.js';
+import { parseRequestSpec } from './request-spec.js';
 
 /** Counters since start. */
 export interface SchedulerStats {

@@ -5,6 +5,7 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 const alias = [
   { find: /^@ctlplane\/core$/, replacement: src('./packages/core/src/index.ts') },
+  { find: /^@ctlplane\/core\/driver$/, replacement: src('./packages/core/src/driver/index.ts') },
   { find: /^@ctlplane\/adapters\/(.*)$/, replacement: src('./packages/adapters/src/$1/index.ts') },
 ];
 

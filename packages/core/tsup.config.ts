@@ -1,11 +1,15 @@
 import { defineConfig } from 'tsup';
 
 const shared = {
-  entry: { index: 'src/index.ts' },
+  // `@ctlplane/core` for applications, `@ctlplane/core/driver` for adapter authors.
+  entry: { index: 'src/index.ts', driver: 'src/driver/index.ts' },
   dts: true,
   tsconfig: 'tsconfig.build.json',
   sourcemap: true,
   target: 'node20',
+  // Both entries share one copy of every module (a chunk), so a class such as ValidationError is
+  // the same class whichever entry an error or an instance came through.
+  splitting: true,
 } as const;
 
 export default defineConfig([

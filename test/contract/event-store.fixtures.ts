@@ -1,4 +1,5 @@
-import { defineEventTypes, type EventStore, type EventStoreDriver } from '@ctlplane/core';
+import { defineEventTypes, type EventStore } from '@ctlplane/core';
+import type { EventStoreDriver } from '@ctlplane/core/driver';
 import { z } from 'zod';
 
 const schemas = {

@@ -69,35 +69,40 @@ describe('published packages (npm pack → install → import and require)', () 
     store.append([{ type: 'ping', payload: { n: 1 }, region: 'r1' }]).then(async ([e]) => {
       let rejected = false;
       try { await store.append([{ type: 'nope', payload: {}, region: 'r1' }]); } catch (err) { rejected = err instanceof ValidationError; }
-      console.log(JSON.stringify({ id: e.id, status: e.status, rejected }));
+      // The adapter kit shares its classes with the main entry (one chunk, not a copy each).
+      let kitShared = false;
+      try { kit.parseOrThrow(zod.z.number(), 'x', 'n'); } catch (err) { kitShared = err instanceof ValidationError; }
+      console.log(JSON.stringify({ id: e.id, status: e.status, rejected, kitShared }));
     });`;
 
   it('works through ESM import', () => {
     writeFileSync(
       join(scratch, 'esm.mjs'),
-      `import * as core from '@ctlplane/core'; import * as memory from '@ctlplane/adapters/memory'; import * as zod from 'zod';${program}`,
+      `import * as core from '@ctlplane/core'; import * as kit from '@ctlplane/core/driver'; import * as memory from '@ctlplane/adapters/memory'; import * as zod from 'zod';${program}`,
     );
     expect(JSON.parse(run('node', ['esm.mjs'], scratch))).toEqual({
       id: 1,
       status: 'pending',
       rejected: true,
+      kitShared: true,
     });
   });
 
   it('works through CommonJS require', () => {
     writeFileSync(
       join(scratch, 'cjs.cjs'),
-      `const core = require('@ctlplane/core'); const memory = require('@ctlplane/adapters/memory'); const zod = require('zod');${program}`,
+      `const core = require('@ctlplane/core'); const kit = require('@ctlplane/core/driver'); const memory = require('@ctlplane/adapters/memory'); const zod = require('zod');${program}`,
     );
     expect(JSON.parse(run('node', ['cjs.cjs'], scratch))).toEqual({
       id: 1,
       status: 'pending',
       rejected: true,
+      kitShared: true,
     });
   });
 
   it('ships type declarations for both module systems', () => {
-    for (const f of ['dist/index.d.ts', 'dist/index.d.cts']) {
+    for (const f of ['dist/index.d.ts', 'dist/index.d.cts', 'dist/driver.d.ts', 'dist/driver.d.cts']) {
       expect(packs.core!.files.map((x) => x.path)).toContain(f);
     }
     for (const f of [

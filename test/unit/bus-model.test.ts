@@ -1,18 +1,18 @@
+import { type BusMessage, deadLetterQueueName } from '@ctlplane/core';
 import {
   BusDelivery,
-  type BusMessage,
-  deadLetterQueueName,
-  isCertainlyValid,
-  outgoingMessageSchema,
   prepareMessage,
   prepareMessages,
   queueForSubscribe,
   resolveTopology,
   runHandler,
   type Settlement,
-} from '@ctlplane/core';
+} from '@ctlplane/core/driver';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+// Internal to core (not exported from any entry point): the bus's fast check and its schema.
+import { isCertainlyValid } from '../../packages/core/src/bus/quick-validate.js';
+import { outgoingMessageSchema } from '../../packages/core/src/bus/schemas.js';
 
 const message: BusMessage = {
   id: 'm-1',

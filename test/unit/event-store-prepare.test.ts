@@ -4,7 +4,8 @@
  * store prepared, only while it is open.
  */
 import { MemoryEventStoreDriver } from '@ctlplane/adapters/memory';
-import { type AppendRecord, ClosedError, EventStore, ValidationError } from '@ctlplane/core';
+import { ClosedError, EventStore, ValidationError } from '@ctlplane/core';
+import type { AppendRecord } from '@ctlplane/core/driver';
 import { afterEach, describe, expect, it } from 'vitest';
 import { create, type TestStore, testTypes } from '../contract/event-store.fixtures.js';
 

@@ -3,14 +3,8 @@
  * (id, version), unconfirmed acks re-sent after a reconnect, failover between URLs, a malformed
  * router frame, cancellation.
  */
-import {
-  Agent,
-  type ConnectionReceiver,
-  defineEventTypes,
-  InProcessTransport,
-  type StoredEvent,
-  type TransportConnection,
-} from '@ctlplane/core';
+import { Agent, defineEventTypes, InProcessTransport, type StoredEvent } from '@ctlplane/core';
+import type { ConnectionReceiver, TransportConnection } from '@ctlplane/core/driver';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { until } from '../integration/fixtures/router-kit.js';

@@ -4,7 +4,8 @@
  * placed the event must neither take that instance's reservation nor keep a late one of its own.
  */
 import { MemoryEventStoreDriver, MemoryFleetDriver } from '@ctlplane/adapters/memory';
-import { EventStore, Fleet, type FleetDriver, type ReserveInput, UnavailableError } from '@ctlplane/core';
+import { EventStore, Fleet, type ReserveInput, UnavailableError } from '@ctlplane/core';
+import type { FleetDriver } from '@ctlplane/core/driver';
 import { describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
 import {

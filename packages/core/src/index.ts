@@ -1,6 +1,7 @@
 /**
- * `@ctlplane/core`: the contracts and components of a cloud control plane. No database drivers:
- * pair it with `@ctlplane/adapters/memory`, `/mysql` or `/amqp`.
+ * `@ctlplane/core`: the components of a cloud control plane and what an application needs to use
+ * them. No database drivers: pair it with `@ctlplane/adapters/memory`, `/mysql` or `/amqp`. The kit
+ * for writing an adapter (driver contracts, shared rules, helpers) is `@ctlplane/core/driver`.
  *
  * @packageDocumentation
  */
@@ -52,7 +53,7 @@ export { toWireEvent, type WireEvent, wireEventSchema } from './events/wire.js';
 export * from './fleet/index.js';
 // Harpoon: aggregator, outbox relay, HTTP server and client
 export * from './harpoon/index.js';
-// Logging, retries, validation
+// Logging, sleeping
 export {
   consoleLogger,
   type LogFields,
@@ -61,13 +62,13 @@ export {
   maskSecrets,
   noopLogger,
 } from './logger.js';
-export { type BackoffOptions, backoffDelay, sleep, withRetry } from './retry.js';
+export { sleep } from './retry.js';
 // EventRouter and Agent
 export * from './router/index.js';
 // Scheduler: metrics sources, filters, strategies, pipeline
 export * from './scheduler/index.js';
 // EventStore
-export type { AppendRecord, DriverCapabilities, DriverQuery, EventStoreDriver } from './store/driver.js';
+export type { DriverCapabilities } from './store/driver.js';
 export {
   type EventOf,
   EventStore,
@@ -76,5 +77,3 @@ export {
   type NewEventOf,
 } from './store/event-store.js';
 export type { FollowOptions } from './store/follow.js';
-export { planTransition, type TransitionPlan } from './store/transition-rules.js';
-export { parseOrThrow } from './validation.js';

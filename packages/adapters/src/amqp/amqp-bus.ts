@@ -7,8 +7,6 @@
  */
 import {
   type BusCapabilities,
-  BusEmitter,
-  backoffDelay,
   ClosedError,
   type DeliveryHandler,
   deadLetterQueueName,
@@ -17,6 +15,13 @@ import {
   NotFoundError,
   noopLogger,
   type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
+  UnavailableError,
+} from '@ctlplane/core';
+import {
+  BusEmitter,
+  backoffDelay,
   parseOrThrow,
   prepareMessage,
   prepareMessages,
@@ -24,11 +29,8 @@ import {
   type ResolvedQueue,
   type ResolvedTopology,
   resolveTopology,
-  type SubscribeOptions,
-  type Subscription,
   subscribeOptionsSchema,
-  UnavailableError,
-} from '@ctlplane/core';
+} from '@ctlplane/core/driver';
 import type { ChannelModel } from 'amqplib';
 import { AmqpConnectionManager } from './amqp-connection.js';
 import { AmqpSubscription } from './amqp-consumer.js';

@@ -5,7 +5,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { BusMessage, HeaderValue, JsonValue, PreparedMessage } from '@ctlplane/core';
+import type { BusMessage, HeaderValue, JsonValue } from '@ctlplane/core';
+import type { PreparedMessage } from '@ctlplane/core/driver';
 import type { ConsumeMessage, Options } from 'amqplib';
 import { z } from 'zod';
 

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { backoffDelay, type Logger, maskSecrets, sleep } from '@ctlplane/core';
+import { type Logger, maskSecrets, sleep } from '@ctlplane/core';
+import { backoffDelay } from '@ctlplane/core/driver';
 import { type ChannelModel, connect } from 'amqplib';
 import { errorMessage } from './amqp-errors.js';
 import type { ResolvedAmqpOptions } from './amqp-options.js';

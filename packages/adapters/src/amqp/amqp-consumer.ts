@@ -6,18 +6,20 @@
  * @module
  */
 import {
-  BusDelivery,
-  type BusEmitter,
   type DeliveryHandler,
   deadLetterQueueName,
   type Logger,
+  type Subscription,
+  sleep,
+} from '@ctlplane/core';
+import {
+  BusDelivery,
+  type BusEmitter,
   type ResolvedQueue,
   type ResolvedTopology,
   runHandler,
   type Settlement,
-  type Subscription,
-  sleep,
-} from '@ctlplane/core';
+} from '@ctlplane/core/driver';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { decodeMessage } from './amqp-codec.js';
 import { guard } from './amqp-connection.js';

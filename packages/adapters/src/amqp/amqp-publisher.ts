@@ -10,11 +10,11 @@ import {
   BusyError,
   ClosedError,
   type Logger,
-  type PreparedMessage,
   sleep,
   UnavailableError,
   ValidationError,
 } from '@ctlplane/core';
+import type { PreparedMessage } from '@ctlplane/core/driver';
 import type { ConfirmChannel } from 'amqplib';
 import { publishProperties } from './amqp-codec.js';
 import { errorMessage } from './amqp-errors.js';

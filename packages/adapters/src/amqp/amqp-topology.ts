@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { Logger, ResolvedQueue, ResolvedTopology } from '@ctlplane/core';
+import type { Logger } from '@ctlplane/core';
+import type { ResolvedQueue, ResolvedTopology } from '@ctlplane/core/driver';
 import type { Channel, ChannelModel, Options } from 'amqplib';
 import { guard } from './amqp-connection.js';
 import { errorMessage, mapAmqpError } from './amqp-errors.js';

@@ -4,13 +4,8 @@
  *
  * @module
  */
-import {
-  BusyError,
-  ConflictError,
-  compileTopic,
-  type PreparedMessage,
-  type ResolvedQueue,
-} from '@ctlplane/core';
+import { BusyError, ConflictError } from '@ctlplane/core';
+import { compileTopic, type PreparedMessage, type ResolvedQueue } from '@ctlplane/core/driver';
 import { type DeadLetterReason, MemoryQueue, type QueueEntry } from './memory-bus-queue.js';
 
 type Matcher = (routingKey: string) => boolean;

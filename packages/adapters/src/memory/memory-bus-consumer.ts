@@ -3,16 +3,8 @@
  *
  * @module
  */
-import {
-  BusDelivery,
-  type BusEmitter,
-  type BusMessage,
-  type DeliveryHandler,
-  runHandler,
-  type Settlement,
-  type Subscription,
-  sleep,
-} from '@ctlplane/core';
+import { type BusMessage, type DeliveryHandler, type Subscription, sleep } from '@ctlplane/core';
+import { BusDelivery, type BusEmitter, runHandler, type Settlement } from '@ctlplane/core/driver';
 import type { MemoryQueue, QueueConsumer, QueueEntry } from './memory-bus-queue.js';
 
 /** @internal What a subscription needs from its bus. */

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { BusyError, type PreparedMessage, type ResolvedQueue, type Settlement } from '@ctlplane/core';
+import { BusyError } from '@ctlplane/core';
+import type { PreparedMessage, ResolvedQueue, Settlement } from '@ctlplane/core/driver';
 
 /** @internal A message in a queue, with how often it was delivered. */
 export interface QueueEntry {

@@ -7,7 +7,6 @@
  */
 import {
   type BusCapabilities,
-  BusEmitter,
   type BusTopology,
   ClosedError,
   type DeliveryHandler,
@@ -17,6 +16,11 @@ import {
   NotFoundError,
   noopLogger,
   type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
+} from '@ctlplane/core';
+import {
+  BusEmitter,
   parseOrThrow,
   prepareMessage,
   prepareMessages,
@@ -24,10 +28,8 @@ import {
   type ResolvedQueue,
   type ResolvedTopology,
   resolveTopology,
-  type SubscribeOptions,
-  type Subscription,
   subscribeOptionsSchema,
-} from '@ctlplane/core';
+} from '@ctlplane/core/driver';
 import { z } from 'zod';
 import { MemoryBroker } from './memory-bus-broker.js';
 import { MemorySubscription } from './memory-bus-consumer.js';

@@ -5,25 +5,27 @@
  * @module
  */
 import {
-  type AppendRecord,
   BusyError,
   type ClaimInput,
   ConflictError,
-  type DriverQuery,
   type EventPage,
   type EventStatus,
-  type EventStoreDriver,
   type FeedFilter,
   type FeedPage,
   isTerminal,
   NotFoundError,
-  parseOrThrow,
-  planTransition,
   type StoredEvent,
   TERMINAL_STATUSES,
   type TransitionInput,
   type TransitionOutcome,
 } from '@ctlplane/core';
+import {
+  type AppendRecord,
+  type DriverQuery,
+  type EventStoreDriver,
+  parseOrThrow,
+  planTransition,
+} from '@ctlplane/core/driver';
 import { z } from 'zod';
 import { FeedLog } from './feed-log.js';
 

@@ -7,22 +7,24 @@
 import {
   type Allocation,
   type AllocationQuery,
-  checkReservation,
-  type FleetDriver,
-  isFenced,
-  isRetired,
   NotFoundError,
   type ReleaseInput,
   type ReleaseOutcome,
   type ReserveInput,
   type ReserveOutcome,
   type Resources,
-  retiredFence,
   type Server,
   type ServerQuery,
-  type ServerRecord,
   type ServerState,
 } from '@ctlplane/core';
+import {
+  checkReservation,
+  type FleetDriver,
+  isFenced,
+  isRetired,
+  retiredFence,
+  type ServerRecord,
+} from '@ctlplane/core/driver';
 
 /** A server as held here: mutable counters, with a frozen snapshot made only when someone reads it. */
 interface Held {

@@ -4,17 +4,15 @@
  * @module
  */
 import type {
-  AppendRecord,
   ClaimInput,
-  DriverQuery,
   EventPage,
-  EventStoreDriver,
   FeedFilter,
   FeedPage,
   StoredEvent,
   TransitionInput,
   TransitionOutcome,
 } from '@ctlplane/core';
+import type { AppendRecord, DriverQuery, EventStoreDriver } from '@ctlplane/core/driver';
 import type { Pool } from 'mysql2/promise';
 import { migrate } from './migrations.js';
 import { type MysqlOptions, type ParsedMysqlOptions, parseMysqlOptions } from './options.js';

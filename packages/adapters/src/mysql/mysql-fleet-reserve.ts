@@ -9,18 +9,15 @@
  * @internal
  * @module
  */
-import {
-  type Allocation,
-  checkReservation,
-  isFenced,
-  isRetired,
-  type ReleaseInput,
-  type ReleaseOutcome,
-  type ReserveInput,
-  type ReserveOutcome,
-  retiredFence,
-  type Server,
+import type {
+  Allocation,
+  ReleaseInput,
+  ReleaseOutcome,
+  ReserveInput,
+  ReserveOutcome,
+  Server,
 } from '@ctlplane/core';
+import { checkReservation, isFenced, isRetired, retiredFence } from '@ctlplane/core/driver';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import {
   ALLOCATION_COLUMNS,

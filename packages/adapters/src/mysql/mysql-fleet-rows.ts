@@ -5,7 +5,8 @@
  * @internal
  * @module
  */
-import { type Allocation, parseOrThrow, type Resources, SERVER_STATES, type Server } from '@ctlplane/core';
+import { type Allocation, type Resources, SERVER_STATES, type Server } from '@ctlplane/core';
+import { parseOrThrow } from '@ctlplane/core/driver';
 import { z } from 'zod';
 import { FLEET_SLOTS } from './mysql-fleet-migrations.js';
 import type { FleetSlots } from './mysql-fleet-slots.js';

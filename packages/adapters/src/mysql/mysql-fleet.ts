@@ -7,7 +7,6 @@
 import {
   type Allocation,
   type AllocationQuery,
-  type FleetDriver,
   NotFoundError,
   type ReleaseInput,
   type ReleaseOutcome,
@@ -15,9 +14,9 @@ import {
   type ReserveOutcome,
   type Server,
   type ServerQuery,
-  type ServerRecord,
   type ServerState,
 } from '@ctlplane/core';
+import type { FleetDriver, ServerRecord } from '@ctlplane/core/driver';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { FLEET_SLOTS } from './mysql-fleet-migrations.js';
 import { type FleetSqlContext, releaseSql, reserveSql } from './mysql-fleet-reserve.js';

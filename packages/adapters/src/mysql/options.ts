@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { type Logger, noopLogger, parseOrThrow } from '@ctlplane/core';
+import { type Logger, noopLogger } from '@ctlplane/core';
+import { parseOrThrow } from '@ctlplane/core/driver';
 import type { Pool } from 'mysql2/promise';
 import { z } from 'zod';
 

@@ -13,7 +13,7 @@ import type {
   OutboxRelay,
   Scheduler,
 } from '@ctlplane/core';
-import { parseOrThrow } from '@ctlplane/core';
+import { parseOrThrow } from '@ctlplane/core/driver';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
 import { LATENCY_BUCKETS } from './buckets.js';

@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import type { ConnectionReceiver, TransportConnection } from '@ctlplane/core';
+import type { ConnectionReceiver, TransportConnection } from '@ctlplane/core/driver';
 import type { RawData, WebSocket } from 'ws';
 
 /** @internal */

@@ -4,13 +4,8 @@
  * @module
  */
 import type { SecureContextOptions } from 'node:tls';
-import {
-  maskSecrets,
-  parseOrThrow,
-  type TransportConnection,
-  type TransportConnector,
-  UnavailableError,
-} from '@ctlplane/core';
+import { maskSecrets, type TransportConnector, UnavailableError } from '@ctlplane/core';
+import { parseOrThrow, type TransportConnection } from '@ctlplane/core/driver';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import { WsConnection } from './ws-connection.js';

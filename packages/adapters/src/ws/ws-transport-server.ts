@@ -7,13 +7,8 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import {
-  MAX_FRAME_BYTES,
-  parseOrThrow,
-  type TransportConnection,
-  type TransportServer,
-  UnavailableError,
-} from '@ctlplane/core';
+import { MAX_FRAME_BYTES, type TransportServer, UnavailableError } from '@ctlplane/core';
+import { parseOrThrow, type TransportConnection } from '@ctlplane/core/driver';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { WsConnection } from './ws-connection.js';

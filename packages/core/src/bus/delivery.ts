@@ -6,10 +6,12 @@
  */
 import type { BusMessage, Delivery, DeliveryHandler } from './message-bus.js';
 
-/** @internal How a delivery was settled: acked, sent back to the queue, or dead-lettered. */
+/** How a delivery was settled: acked, sent back to the queue, or dead-lettered. */
 export type Settlement = 'ack' | 'requeue' | 'dead-letter';
 
-/** @internal A delivery that settles at most once, through `settle`. */
+/**
+ * A delivery that settles at most once, through `settle`: what a bus adapter hands each handler.
+ */
 export class BusDelivery implements Delivery {
   /** The message. */
   readonly message: BusMessage;
@@ -63,8 +65,8 @@ export function toError(err: unknown): Error {
 }
 
 /**
- * @internal Run `handler` under the bus rules: returning without settling acks (with `autoAck`),
- * throwing without settling requeues. Never throws.
+ * Run `handler` under the bus rules: returning without settling acks (with `autoAck`), throwing
+ * without settling requeues, and `onError` hears of the throw. Never throws.
  */
 export async function runHandler(
   delivery: BusDelivery,

@@ -1,11 +1,10 @@
 /**
  * MessageBus: the port, routing keys and topology. Adapters: `MemoryBus` in
- * `@ctlplane/adapters/memory`, `AmqpBus` in `@ctlplane/adapters/amqp`.
+ * `@ctlplane/adapters/memory`, `AmqpBus` in `@ctlplane/adapters/amqp`; what they share is in
+ * `@ctlplane/core/driver`.
  *
  * @module
  */
-export { BusEmitter } from './bus-emitter.js';
-export { BusDelivery, runHandler, type Settlement, toError } from './delivery.js';
 export type {
   BusCapabilities,
   BusHeaders,
@@ -19,11 +18,8 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './message-bus.js';
-export { isCertainlyValid } from './quick-validate.js';
 export {
   ALL_EVENTS_PATTERN,
-  checkRoutingKeyLength,
-  compileTopic,
   EVENT_KEY_PREFIX,
   type EventRoutingFields,
   escapeRoutingWord,
@@ -39,24 +35,9 @@ export {
   unplacedPattern,
 } from './routing.js';
 export {
-  busNameSchema,
-  outgoingMessageSchema,
-  type PreparedMessage,
-  patternSchema,
-  prepareMessage,
-  prepareMessages,
-  subscribeOptionsSchema,
-} from './schemas.js';
-export {
   type BusQueueConfig,
   type BusTopology,
   DEAD_LETTER_SUFFIX,
   deadLetterQueueName,
   type QueueOverflow,
-  queueConfigSchema,
-  queueForSubscribe,
-  type ResolvedQueue,
-  type ResolvedTopology,
-  resolveQueue,
-  resolveTopology,
 } from './topology.js';

@@ -123,7 +123,7 @@ export function topicMatches(pattern: string, routingKey: string): boolean {
   return compileTopic(pattern)(routingKey);
 }
 
-/** @internal Compile a topic pattern into a matcher (used by the memory bus on every publish). */
+/** Compile a topic pattern into a matcher, once, for a bus that matches every publish itself (the memory bus). */
 export function compileTopic(pattern: string): (routingKey: string) => boolean {
   const p = pattern.split('.');
   if (!p.includes('#') && !p.includes('*')) return (key) => key === pattern;

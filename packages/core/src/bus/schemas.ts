@@ -74,7 +74,7 @@ export const outgoingMessageSchema = z
     path: ['headers'],
   });
 
-/** @internal */
+/** The options of `MessageBus.subscribe`, with their defaults: parse them once, at the call. */
 export const subscribeOptionsSchema = z
   .object({
     queue: busNameSchema,
@@ -92,7 +92,7 @@ export const subscribeOptionsSchema = z
   })
   .strict();
 
-/** @internal An outgoing message validated, with its id, timestamp and encoded body. */
+/** An outgoing message validated, with its id, timestamp and encoded body: what a bus sends. */
 export interface PreparedMessage {
   /** Message id. */
   readonly id: string;
@@ -107,7 +107,10 @@ export interface PreparedMessage {
 }
 
 /**
- * @internal Validate one outgoing message and encode its body once.
+ * Validate one outgoing message and encode its body once.
+ *
+ * @param maxBytes - the largest body the backend takes
+ * @param index - its position in a batch, for the error's path
  * @throws ValidationError naming `[index].field`, or when the body is over `maxBytes`
  */
 export function prepareMessage(message: OutgoingMessage, maxBytes: number, index?: number): PreparedMessage {
@@ -128,7 +131,7 @@ export function prepareMessage(message: OutgoingMessage, maxBytes: number, index
   };
 }
 
-/** @internal Validate a batch; the whole batch fails on the first bad message. */
+/** Validate a batch of outgoing messages; the whole batch fails on the first bad one. */
 export function prepareMessages(messages: readonly OutgoingMessage[], maxBytes: number): PreparedMessage[] {
   if (!Array.isArray(messages)) {
     throw new ValidationError('messages: must be an array', [{ path: '', message: 'must be an array' }]);

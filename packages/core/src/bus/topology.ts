@@ -147,8 +147,8 @@ export function resolveTopology(topology: BusTopology = {}): ResolvedTopology {
 }
 
 /**
- * @internal The queue a subscribe needs: the topology's entry (with the subscribe's bindings
- * added) or a new one with defaults. A different delivery limit than declared is a conflict.
+ * The queue a subscribe needs: the topology's entry (with the subscribe's bindings added) or a new
+ * one with defaults. A different delivery limit or expiry than declared is a `ConflictError`.
  */
 export function queueForSubscribe(
   declared: ResolvedQueue | undefined,

@@ -1,5 +1,5 @@
 /**
- * The port every fleet backend implements. Inputs arrive validated by {@link Fleet}; a driver owns
+ * The port every fleet backend implements. Inputs arrive validated by `Fleet`; a driver owns
  * storage and atomicity, nothing else.
  *
  * @module
@@ -28,7 +28,7 @@ export interface FleetCapabilities {
 /** A validated server to register: defaults applied. */
 export type ServerRecord = Required<ServerInput>;
 
-/** The storage backend behind a {@link Fleet}. */
+/** The storage backend behind a `Fleet`. */
 export interface FleetDriver {
   /** Short backend name for logs, e.g. `memory`, `mysql`. */
   readonly name: string;

@@ -40,9 +40,4 @@ export {
 export type { EventRouterEvents, RouterStats } from './router-events.js';
 export type { EventRouterOptions, MetricsSink } from './router-options.js';
 export type { RouterStore } from './router-store.js';
-export type {
-  ConnectionReceiver,
-  TransportConnection,
-  TransportConnector,
-  TransportServer,
-} from './transport.js';
+export type { TransportConnector, TransportServer } from './transport.js';

@@ -1,6 +1,6 @@
 /**
  * The port every EventStore backend implements. Inputs arrive already validated by
- * {@link EventStore}; a driver owns storage, atomicity and locking, nothing else.
+ * `EventStore`; a driver owns storage, atomicity and locking, nothing else.
  *
  * @module
  */
@@ -56,7 +56,7 @@ export interface DriverCapabilities {
   readonly durable: boolean;
 }
 
-/** The storage backend behind an {@link EventStore}. */
+/** The storage backend behind an `EventStore`. */
 export interface EventStoreDriver {
   /** Short backend name for logs, e.g. `memory`, `mysql`. */
   readonly name: string;

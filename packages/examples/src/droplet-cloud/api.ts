@@ -3,7 +3,8 @@
  * over Harpoon (in process, or a `HarpoonClient` in another process): every request becomes an
  * event.
  */
-import { ConflictError, type HarpoonApi, NotFoundError, parseOrThrow, ValidationError } from '@ctlplane/core';
+import { ConflictError, type HarpoonApi, NotFoundError, ValidationError } from '@ctlplane/core';
+import { parseOrThrow } from '@ctlplane/core/driver';
 import { z } from 'zod';
 import { type Handler, readJson, sendJson } from './http-util.js';
 import { type DropletEvent, type DropletTypes, SIZES } from './types.js';

@@ -13,12 +13,12 @@ import {
   type BusTopology,
   EventStore,
   Fleet,
-  type FleetDriver,
   type Logger,
   type MessageBus,
   maskSecrets,
   type RelayCursorStore,
 } from '@ctlplane/core';
+import type { FleetDriver } from '@ctlplane/core/driver';
 import type { CloudOptions } from './cli.js';
 import { type DropletTypes, dropletTypes } from './types.js';
 

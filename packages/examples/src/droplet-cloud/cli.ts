@@ -2,7 +2,7 @@
  * Command-line options, validated with zod. A bad flag prints the usage and the rule it broke.
  */
 import { parseArgs } from 'node:util';
-import { parseOrThrow } from '@ctlplane/core';
+import { parseOrThrow } from '@ctlplane/core/driver';
 import { z } from 'zod';
 
 export const USAGE = `Usage: npm start -- [options]   (or: node --import tsx packages/examples/src/droplet-cloud/main.ts)

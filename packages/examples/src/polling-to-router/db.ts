@@ -3,7 +3,8 @@
  * MariaDB's own processlist with `--mysql`; in memory, the number of open store clients.
  */
 import { MemoryEventStoreDriver } from '@ctlplane/adapters/memory';
-import { defineEventTypes, EventStore, type EventStoreDriver } from '@ctlplane/core';
+import { defineEventTypes, EventStore } from '@ctlplane/core';
+import type { EventStoreDriver } from '@ctlplane/core/driver';
 import { z } from 'zod';
 
 export const types = defineEventTypes({ 'droplet.create': z.object({ size: z.string() }) });

@@ -3,7 +3,8 @@
  * prints the usage and the broken rule, not a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { isCtlplaneError, parseOrThrow } from '@ctlplane/core';
+import { isCtlplaneError } from '@ctlplane/core';
+import { parseOrThrow } from '@ctlplane/core/driver';
 import type { z } from 'zod';
 
 /** Parse `argv` with `schema` (flags kebab-case, fields camelCase); exits 2 with `usage` on error. */

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import type { AppendRecord, StoredEvent } from '@ctlplane/core';
+import type { StoredEvent } from '@ctlplane/core';
+import type { AppendRecord } from '@ctlplane/core/driver';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { inTransaction } from '../pool.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { DriverQuery, EventPage, FeedFilter, FeedPage, StoredEvent } from '@ctlplane/core';
+import type { EventPage, FeedFilter, FeedPage, StoredEvent } from '@ctlplane/core';
+import type { DriverQuery } from '@ctlplane/core/driver';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { runQuery } from '../pool.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';

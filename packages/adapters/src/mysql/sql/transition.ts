@@ -5,12 +5,8 @@
  *
  * @module
  */
-import {
-  planTransition,
-  type StoredEvent,
-  type TransitionInput,
-  type TransitionOutcome,
-} from '@ctlplane/core';
+import type { StoredEvent, TransitionInput, TransitionOutcome } from '@ctlplane/core';
+import { planTransition } from '@ctlplane/core/driver';
 import type { RowDataPacket } from 'mysql2/promise';
 import { inTransaction } from '../pool.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import { z } from 'zod';
+import { deadline } from '../../deadline.js';
 import { type Logger, noopLogger } from '../../logger.js';
 import { parseOrThrow } from '../../validation.js';
 import { parsePrometheusText } from './prometheus-text.js';
@@ -202,13 +203,18 @@ export class PrometheusScraper extends EventEmitter<ScraperEvents> implements Me
   }
 
   async #scrapeOne(url: string): Promise<Record<string, number>> {
-    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#o.timeoutMs)]);
-    const res = await fetch(url, { signal, headers: { accept: 'text/plain;version=0.0.4' } });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new Error(`HTTP ${res.status}`);
+    // A timer we clear ourselves: AbortSignal.any() can lose its timeout to GC on Node 20.
+    const { signal, clear } = deadline(this.#o.timeoutMs, this.#abort.signal);
+    try {
+      const res = await fetch(url, { signal, headers: { accept: 'text/plain;version=0.0.4' } });
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`HTTP ${res.status}`);
+      }
+      const text = await readCapped(res, this.#o.maxBytes);
+      return parsePrometheusText(text, this.#keep).values;
+    } finally {
+      clear();
     }
-    const text = await readCapped(res, this.#o.maxBytes);
-    return parsePrometheusText(text, this.#keep).values;
   }
 }

@@ -220,6 +220,14 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
     return this.#store.onAppended(listener);
   }
 
+  /**
+   * Call `listener` after each of this process's commits that changed the feed; returns the
+   * unsubscribe function. A cheap wake-up signal (no read): the HTTP server's long-polls use it.
+   */
+  onCommit(listener: () => void): () => void {
+    return this.#store.onCommit(listener);
+  }
+
   claim(input: ClaimInput): Promise<EventOf<M>[]> {
     return this.#store.claim(input);
   }

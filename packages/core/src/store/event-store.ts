@@ -26,6 +26,8 @@ import type { AppendRecord, DriverCapabilities, EventStoreDriver } from './drive
 import { type FollowOptions, followFeed } from './follow.js';
 import {
   claimSchema,
+  DEFAULT_FEED_LIMIT,
+  DEFAULT_QUERY_LIMIT,
   feedFilterSchema,
   querySchema,
   storeOptionsSchema,
@@ -202,7 +204,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
         type: q.type,
         serverId: q.serverId,
         region: q.region,
-        limit: q.limit ?? 100,
+        limit: q.limit ?? DEFAULT_QUERY_LIMIT,
         afterId: q.cursor ? Number(q.cursor) : 0,
       }),
     );
@@ -270,7 +272,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   ): Promise<FeedPage<EventOf<M>>> {
     this.#open();
     parseOrThrow(cursorSchema, cursor, 'cursor');
-    const { limit = 500, ...f } = parseOrThrow(feedFilterSchema, filter, 'feed filter');
+    const { limit = DEFAULT_FEED_LIMIT, ...f } = parseOrThrow(feedFilterSchema, filter, 'feed filter');
     return (await this.#run('readFeed', () => this.#driver.readFeed(cursor, limit, f))) as FeedPage<
       EventOf<M>
     >;
@@ -306,6 +308,16 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   onAppended(listener: () => void): () => void {
     this.on('store:appended', listener);
     return () => this.off('store:appended', listener);
+  }
+
+  /**
+   * Call `listener` after commits of this process that changed the feed (appends, transitions,
+   * claims; a burst may be signalled once); returns the unsubscribe function. Other processes'
+   * commits are not signalled: poll `head()` for those.
+   */
+  onCommit(listener: () => void): () => void {
+    this.#open();
+    return this.#driver.onCommit(listener);
   }
 
   /** Delete terminal events unchanged for `retentionMs`; returns how many were deleted. */

@@ -67,6 +67,11 @@ export const claimSchema = z
   })
   .strict();
 
+/** @internal Events per query page when the caller gives no `limit`. */
+export const DEFAULT_QUERY_LIMIT = 100;
+/** @internal Events per feed read when the caller gives no `limit`. */
+export const DEFAULT_FEED_LIMIT = 500;
+
 /** Shape of a query. */
 export const querySchema = z
   .object({

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from 'zod';
-import { UnavailableError } from '../../errors.js';
+import { type BusyError, isCtlplaneError, UnavailableError } from '../../errors.js';
 import type {
   ClaimInput,
   EventPage,
@@ -18,8 +18,10 @@ import type {
 import type { EventTypeMap } from '../../events/registry.js';
 import { wireEventSchema } from '../../events/wire.js';
 import { maskSecrets } from '../../logger.js';
+import { sleep } from '../../retry.js';
 import type { EventOf, NewEventOf } from '../../store/event-store.js';
 import type { FollowOptions } from '../../store/follow.js';
+import { DEFAULT_FEED_LIMIT } from '../../store/schemas.js';
 import { parseOrThrow } from '../../validation.js';
 import type { HarpoonApi } from '../api.js';
 import { decodeError } from './error-codec.js';
@@ -46,6 +48,7 @@ const optionsSchema = z
 // parsing its items, instead of collecting an issue per bad item (GHSA-mrhx-c7xc-m3w5).
 const MAX_ITEMS = 10_000;
 const events = z.object({ events: z.array(wireEventSchema).max(MAX_ITEMS) });
+const feedPage = events.extend({ cursor: z.number(), more: z.boolean().optional() });
 const event = z.object({ event: wireEventSchema });
 const outcome = z.union([
   z.object({ ok: z.literal(true), event: wireEventSchema }),
@@ -118,23 +121,37 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
     return page as unknown as EventPage<EventOf<M>>;
   }
 
+  /**
+   * Read the feed after `cursor`. The server bounds each answer in bytes; when it cuts a page
+   * short (`more`), this reads on, so a page shorter than `limit` still means "caught up", as
+   * in process. `follow` does not read on: it yields each answer as it comes.
+   */
   async readFeed(
     cursor: number,
     filter: FeedFilter & { limit?: number; waitMs?: number } = {},
   ): Promise<FeedPage<EventOf<M>>> {
+    const limit = filter.limit ?? DEFAULT_FEED_LIMIT;
+    let page = await this.#readFeedOnce(cursor, filter);
+    if (!page.more) return { events: page.events, cursor: page.cursor };
+    const all = [...page.events];
+    while (page.more && all.length < limit) {
+      page = await this.#readFeedOnce(page.cursor, { ...filter, limit: limit - all.length, waitMs: 0 });
+      all.push(...page.events);
+    }
+    return { events: all, cursor: page.cursor };
+  }
+
+  async #readFeedOnce(
+    cursor: number,
+    filter: FeedFilter & { limit?: number; waitMs?: number },
+  ): Promise<FeedPage<EventOf<M>> & { more: boolean }> {
     const params = search({
       ...filter,
       cursor,
       status: filter.status === undefined ? undefined : [filter.status].flat().join(','),
     });
-    const page = await this.#call(
-      'GET',
-      `/v1/feed?${params}`,
-      events.extend({ cursor: z.number() }),
-      undefined,
-      filter.waitMs,
-    );
-    return page as unknown as FeedPage<EventOf<M>>;
+    const page = await this.#call('GET', `/v1/feed?${params}`, feedPage, undefined, filter.waitMs);
+    return { ...(page as unknown as FeedPage<EventOf<M>>), more: page.more === true };
   }
 
   async head(): Promise<number> {
@@ -145,9 +162,17 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
     const { signal, pollMs = 10_000, ...filter } = options;
     let at = cursor;
     while (!signal?.aborted) {
-      const page = await this.readFeed(at, { ...filter, waitMs: pollMs });
+      let page: FeedPage<EventOf<M>>;
+      try {
+        page = await this.#readFeedOnce(at, { ...filter, waitMs: pollMs });
+      } catch (err) {
+        // Too many long-polls waiting on the server: come back when it says.
+        if (!isCtlplaneError(err, 'BUSY')) throw err;
+        await sleep((err as BusyError).retryAfterMs, signal);
+        continue;
+      }
       at = page.cursor;
-      if (page.events.length > 0) yield page;
+      if (page.events.length > 0) yield { events: page.events, cursor: page.cursor };
     }
   }
 

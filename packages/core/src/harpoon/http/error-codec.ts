@@ -25,8 +25,19 @@ export interface ErrorBody {
     message: string;
     issues?: readonly ValidationIssue[];
     retryAfterMs?: number;
+    /** For `UNAVAILABLE`: true when the call certainly had no effect and may be retried as is. */
+    transient?: boolean;
   };
 }
+
+/**
+ * What callers read instead of a backing service's own error text, which names database
+ * accounts, hosts, schemas and tables; the server logs the original.
+ */
+const UNAVAILABLE_MESSAGE = {
+  transient: 'a backing service is unavailable; nothing was written, retry later',
+  other: 'a backing service failed; the outcome may be unknown (details are in the server log)',
+};
 
 const STATUS: Record<CtlplaneErrorCode | 'INTERNAL', number> = {
   VALIDATION: 400,
@@ -40,7 +51,7 @@ const STATUS: Record<CtlplaneErrorCode | 'INTERNAL', number> = {
   INTERNAL: 500,
 };
 
-/** @internal HTTP status and body for an error; internals are not leaked. */
+/** @internal HTTP status and body for an error; internals and backing services' texts are not leaked. */
 export function encodeError(err: unknown): { status: number; body: ErrorBody } {
   if (!isCtlplaneError(err)) {
     return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
@@ -48,6 +59,11 @@ export function encodeError(err: unknown): { status: number; body: ErrorBody } {
   const body: ErrorBody = { error: { code: err.code, message: maskSecrets(err.message) } };
   if (err instanceof ValidationError) body.error.issues = err.issues;
   if (err instanceof BusyError) body.error.retryAfterMs = err.retryAfterMs;
+  if (err.code === 'UNAVAILABLE') {
+    const transient = (err as { transient?: unknown }).transient === true;
+    body.error.message = transient ? UNAVAILABLE_MESSAGE.transient : UNAVAILABLE_MESSAGE.other;
+    body.error.transient = transient;
+  }
   return { status: STATUS[err.code], body };
 }
 
@@ -71,6 +87,9 @@ export function decodeError(status: number, body: unknown): Error {
     case 'UNSUPPORTED':
       return new UnsupportedError(message);
     default:
-      return new UnavailableError(`Harpoon: ${message}`, { transient: status === 503 || status === 502 });
+      return new UnavailableError(`Harpoon: ${message}`, {
+        // Servers before `transient` was sent: a 502/503 was taken as transient.
+        transient: typeof e?.transient === 'boolean' ? e.transient : status === 503 || status === 502,
+      });
   }
 }

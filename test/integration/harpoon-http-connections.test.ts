@@ -4,23 +4,14 @@
  * is never drained (issue 13, findings 3 and 10).
  */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { create } from '../contract/event-store.fixtures.js';
 import { gcFunction } from '../support/gc.js';
 import { until } from '../support/until.js';
-import { countCalls, memoryServer, openSocket, rawGet, TOKEN } from './fixtures/harpoon-http-kit.js';
+import { countCalls, openSocket, rawGet, serverPerTest, TOKEN } from './fixtures/harpoon-http-kit.js';
 
 const MIB = 1024 * 1024;
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function served(options: Parameters<typeof memoryServer>[0] = {}) {
-  const s = await memoryServer(options);
-  cleanups.push(s.close);
-  return s;
-}
+const served = serverPerTest();
 
 /** 1,000 events of ~1 kB: one `limit=1000` page is ~1.3 MB of JSON. */
 async function seed(s: Awaited<ReturnType<typeof served>>): Promise<void> {

@@ -7,21 +7,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { create } from '../contract/event-store.fixtures.js';
 import { until } from '../support/until.js';
-import { memoryServer, openSocket, TOKEN } from './fixtures/harpoon-http-kit.js';
+import { openSocket, serverPerTest, TOKEN } from './fixtures/harpoon-http-kit.js';
 import { httpRequest, rawExchange, statusOf } from './fixtures/security-http.js';
 import { RecordingLogger } from './fixtures/security-kit.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
+const served = serverPerTest();
+afterEach(() => {
   vi.restoreAllMocks();
-  for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function served(log?: RecordingLogger) {
-  const s = await memoryServer({}, log);
-  cleanups.push(s.close);
-  return s;
-}
 
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 const errorLines = (log: RecordingLogger) => log.lines.filter((l) => l.startsWith('error '));
@@ -31,7 +24,7 @@ describe('request targets', () => {
     'regression(bad-target-500): absolute-form %s is a 400 VALIDATION, not a 500',
     async (target) => {
       const log = new RecordingLogger('harpoon');
-      const s = await served(log);
+      const s = await served({}, log);
       const { reply } = await rawExchange(
         '127.0.0.1',
         s.port,
@@ -50,7 +43,7 @@ describe('request targets', () => {
 describe('what callers put in the log', () => {
   it('regression(abort-log-flood): a caller that hangs up mid-body is logged at debug level, not as an error', async () => {
     const log = new RecordingLogger('harpoon');
-    const s = await served(log);
+    const s = await served({}, log);
     for (let i = 0; i < 5; i++) {
       const { socket } = await openSocket(s.port);
       socket.write(
@@ -72,7 +65,7 @@ describe('what callers put in the log', () => {
 
   it('regression(abort-log-flood): errors callers cause are rate-limited: 100 failures log 20 lines, then a count', async () => {
     const log = new RecordingLogger('harpoon');
-    const s = await served(log);
+    const s = await served({}, log);
     const [e] = await s.harpoon.createMany([create(1)]);
     await s.store.close(); // every read now fails with 503 CLOSED
     const answers = await Promise.all(

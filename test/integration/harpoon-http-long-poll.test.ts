@@ -5,23 +5,14 @@
  * once, and their number is bounded.
  */
 import { BusyError } from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { create } from '../contract/event-store.fixtures.js';
 import { keepCollecting } from '../support/gc.js';
 import { until } from '../support/until.js';
-import { countCalls, memoryServer, TOKEN } from './fixtures/harpoon-http-kit.js';
+import { countCalls, serverPerTest, TOKEN } from './fixtures/harpoon-http-kit.js';
 import { httpRequest } from './fixtures/security-http.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function served(options: Parameters<typeof memoryServer>[0] = {}) {
-  const s = await memoryServer(options);
-  cleanups.push(s.close);
-  return s;
-}
+const served = serverPerTest();
 
 const headers = { authorization: `Bearer ${TOKEN}` };
 const longPoll = (s: Awaited<ReturnType<typeof served>>, waitMs: number, cursor = 0, timeoutMs = 10_000) =>

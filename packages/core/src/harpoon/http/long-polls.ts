@@ -7,7 +7,7 @@
  * - at most `max` wait at once (one more: `BusyError`, 429);
  * - one `head()` read per `pollMs` serves all of them (other processes' commits), and this
  *   process's commits wake them at once; a waiter reads its feed only when the head moved past
- *   what it last saw, at most `READ_CONCURRENCY` reads at a time.
+ *   what it last saw, at most `READ_CONCURRENCY` (2) reads at a time.
  *
  * @module
  */
@@ -16,8 +16,11 @@ import { BusyError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Harpoon } from '../harpoon.js';
 
-/** @internal Feed reads of woken long-polls in flight at once. */
-export const READ_CONCURRENCY = 4;
+/**
+ * @internal Feed reads of woken long-polls in flight at once: half the recommended pool of 4, so
+ * a round of wake-ups never takes every connection from the writes.
+ */
+export const READ_CONCURRENCY = 2;
 
 /** @internal One waiting long-poll's part. */
 export interface WaitRequest<T> {

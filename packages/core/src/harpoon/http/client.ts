@@ -134,7 +134,7 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
     let page = await this.#readFeedOnce(cursor, filter);
     if (!page.more) return { events: page.events, cursor: page.cursor };
     const all = [...page.events];
-    while (page.more && all.length < limit) {
+    while (page.more && page.events.length > 0 && all.length < limit) {
       page = await this.#readFeedOnce(page.cursor, { ...filter, limit: limit - all.length, waitMs: 0 });
       all.push(...page.events);
     }

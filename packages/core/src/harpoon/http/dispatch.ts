@@ -84,7 +84,12 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
     });
     send(req, res, reply);
   } catch (err) {
-    fail(d, req, res, err);
+    try {
+      fail(d, req, res, err);
+    } catch {
+      // Answering failed too (the connection broke mid-answer): drop it, never the process.
+      res.destroy();
+    }
   }
 }
 
@@ -93,6 +98,12 @@ function fail(d: DispatchDeps, req: IncomingMessage, res: ServerResponse, err: u
   const error = maskSecrets(err instanceof Error ? err.message : String(err));
   if (err instanceof ClientGoneError || res.destroyed) {
     d.log.debug('client went away', { method: req.method, path, error });
+    return;
+  }
+  if (res.headersSent) {
+    // The answer had begun: it cannot become an error answer; end the connection instead.
+    d.errors.error('answer failed midway', { method: req.method, path, error });
+    res.destroy();
     return;
   }
   const { status: byCode, body } = encodeError(err);

@@ -84,7 +84,7 @@ describe('feed long-polls', () => {
     await waiting;
   });
 
-  it('HarpoonClient.watch backs off on 429 and follows on once a slot is free', async () => {
+  it('HarpoonClient.follow backs off on 429 and follows on once a slot is free', async () => {
     const s = await served({ maxLongPolls: 1 });
     const head = await s.client.head();
     const blocker = longPoll(s, 800, head);
@@ -92,7 +92,7 @@ describe('feed long-polls', () => {
     const abort = new AbortController();
     const seen: number[] = [];
     const watching = (async () => {
-      for await (const page of s.client.watch(head, { signal: abort.signal, pollMs: 500 })) {
+      for await (const page of s.client.follow(head, { signal: abort.signal, pollMs: 500 })) {
         seen.push(...page.events.map((e) => e.id));
         abort.abort();
       }

@@ -75,10 +75,10 @@ describe('pages bounded in bytes', () => {
     expect(limited.cursor).toBe(limited.events.at(-1)!.seq);
   });
 
-  it('HarpoonClient.watch yields each cut page as it comes, in order, without gaps', async () => {
+  it('HarpoonClient.follow yields each cut page as it comes, in order, without gaps', async () => {
     const seen: number[] = [];
     const abort = new AbortController();
-    for await (const page of s.client.watch(0, { signal: abort.signal, pollMs: 50 })) {
+    for await (const page of s.client.follow(0, { signal: abort.signal, pollMs: 50 })) {
       seen.push(...page.events.map((e) => e.id));
       if (seen.length >= COUNT) abort.abort();
     }

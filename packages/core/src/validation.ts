@@ -8,12 +8,54 @@
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from './errors.js';
 
+/** A zod issue as this module reads it: an `invalid_union` carries each branch's issues. */
+interface ZodIssueLike {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly code?: string;
+  readonly errors?: readonly (readonly ZodIssueLike[])[];
+}
+
+/**
+ * The issues of a union's branches, resolved to the branch the input came closest to matching:
+ * the one whose issues reach deepest into the input, then the one with fewest issues. zod itself
+ * reports only "Invalid input" at the union, which names neither the field nor the rule.
+ */
+function unionIssues(issue: ZodIssueLike): ZodIssueLike[] {
+  const branches = (issue.errors ?? []).filter((b) => b.length > 0);
+  if (branches.length === 0) return [issue];
+  const score = (b: readonly ZodIssueLike[]) => Math.max(...b.map((i) => i.path.length)) * 1_000 - b.length;
+  const ranked = [...branches].sort((a, b) => score(b) - score(a));
+  const [best, second] = ranked;
+  const at = (i: ZodIssueLike): ZodIssueLike => ({ ...i, path: [...issue.path, ...i.path] });
+  if (second === undefined || score(best!) > score(second)) return best!.flatMap((i) => expand(at(i)));
+  // No branch came closer than another: say what each would need.
+  const each = [
+    ...new Set(
+      ranked.map((b) =>
+        b.map((i) => `${i.path.map(String).join('.') || '(value)'}: ${i.message}`).join(', '),
+      ),
+    ),
+  ];
+  if (each.length === 1 && best!.every((i) => i.path.length === 0)) return best!.map(at);
+  return [{ path: issue.path, message: `must match one of ${each.length} shapes: ${each.join(' | ')}` }];
+}
+
+function expand(issue: ZodIssueLike): ZodIssueLike[] {
+  return issue.code === 'invalid_union' ? unionIssues(issue) : [issue];
+}
+
 /** @internal Turn zod issues into dotted-path issues, under an optional prefix. */
 export function issuesFromZod(error: z.ZodError, prefix = ''): ValidationIssue[] {
-  return error.issues.map((issue) => {
+  return (error.issues as readonly ZodIssueLike[]).flatMap(expand).map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
     return { path, message: issue.message };
   });
+}
+
+/** @internal Issues as one line: `path: rule; path: rule` (the value itself is `(root)`). */
+export function describeIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
 }
 
 /**
@@ -25,8 +67,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = issuesFromZod(result.error);
-  const detail = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
-  throw new ValidationError(`invalid ${what}: ${detail}`, issues, { cause: result.error });
+  throw new ValidationError(`invalid ${what}: ${describeIssues(issues)}`, issues, { cause: result.error });
 }
 
 /** Names: types, regions, server ids, owners. Printable, bounded, no control characters. */

@@ -1,7 +1,7 @@
 /**
  * The router on MariaDB/MySQL: agents never touch the database, the router holds at most
  * `maxDbConcurrency` connections, acknowledgements land as transitions, and a router restart
- * loses nothing.
+ * loses nothing; a failing database's error text reaches the log, never an agent.
  */
 import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
 import { EventStore } from '@ctlplane/core';
@@ -10,7 +10,9 @@ import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
 import { describeWith } from '../support/requires.js';
 import { mysqlUrl } from '../support/services.js';
 import { cleanupAfterEach, hostNames, startWsAgents, startWsRouter } from './fixtures/router-harness.js';
-import { countDone, Ledger, placeEvents, type Types, types, until } from './fixtures/router-kit.js';
+import { countDone, keyring, Ledger, placeEvents, type Types, types, until } from './fixtures/router-kit.js';
+import { RawClient } from './fixtures/router-net.js';
+import { RecordingLogger } from './fixtures/security-kit.js';
 
 describeWith('mysql', 'EventRouter on MySQL', () => {
   const prefix = uniquePrefix('rt');
@@ -73,5 +75,40 @@ describeWith('mysql', 'EventRouter on MySQL', () => {
     expect(ledger.foreign).toEqual([]);
     expect(ledger.runs.size).toBe(500);
     for (const [id, n] of ledger.runs) expect(n, `event ${id}`).toBe(1);
+  });
+
+  it('regression(13.11): answers an ack the database refused with a fixed message; the detail goes to the log', async () => {
+    const { driver, store } = open(2, true);
+    await driver.ready();
+    const log = new RecordingLogger('router');
+    const { url } = await startWsRouter({ store, cleanups, pollMs: 50, router: { logger: log } });
+    const raw = new RawClient(url);
+    cleanups.push(async () => raw.terminate());
+    await raw.opened();
+    raw.hello(keyring().sign({ serverId: 'hv-db', region: 'r1' }), 'hv-db');
+    await until(() => raw.frames.some((f) => f.type === 'resync'), 'told to resync');
+    raw.send({ type: 'snapshot' });
+    await until(() => raw.frames.some((f) => f.type === 'snapshot'), 'live');
+    const [event] = await placeEvents(store, 1, () => 'hv-db');
+    await until(() => raw.frames.some((f) => f.type === 'events'), 'the event delivered');
+    await admin.query(`RENAME TABLE \`${prefix}events\` TO \`${prefix}events_away\``);
+    try {
+      raw.send({ type: 'ack', acks: [{ id: event!.id, status: 'running' }] });
+      await until(() => raw.frames.some((f) => f.type === 'acked'), 'the ack answered', 20_000);
+    } finally {
+      await admin.query(`RENAME TABLE \`${prefix}events_away\` TO \`${prefix}events\``);
+    }
+    const [acked] = raw.frames.filter((f) => f.type === 'acked');
+    expect(acked!.results).toEqual([
+      {
+        id: event!.id,
+        status: 'running',
+        ok: false,
+        code: 'UNAVAILABLE',
+        message: 'store unavailable; send again',
+      },
+    ]);
+    expect(JSON.stringify(raw.frames)).not.toContain(prefix);
+    expect(log.text()).toContain(`${prefix}events`);
   });
 });

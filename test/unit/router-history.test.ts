@@ -34,7 +34,7 @@ function event(
 
 describe('History (resume window)', () => {
   it('replays one server’s changes after a cursor, and refuses cursors older than its window', () => {
-    const h = new History(4, 100);
+    const h = new History(4, Infinity, 100);
     expect(h.since('a', 99)).toBeNull();
     expect(h.since('a', 100)).toEqual([]);
     h.push({ seq: 101, serverId: 'a', json: 'a1' });
@@ -52,7 +52,7 @@ describe('History (resume window)', () => {
   });
 
   it('stays bounded and correct over many evictions', () => {
-    const h = new History(100, 0);
+    const h = new History(100, Infinity, 0);
     for (let seq = 1; seq <= 10_000; seq++) h.push({ seq, serverId: `s${seq % 7}`, json: String(seq) });
     expect(h.size).toBe(100);
     expect(h.oldest).toBe(9_900);
@@ -63,7 +63,7 @@ describe('History (resume window)', () => {
 
 describe('OpenSet', () => {
   it('tracks open events per server, their owner and latest version', () => {
-    const o = new OpenSet(10, 10);
+    const o = new OpenSet(10, Infinity, 10);
     o.apply(event(1, 'a', 'placed', 1), 'e1v1');
     o.apply(event(2, 'b', 'placed', 1), 'e2v1');
     o.apply(event(1, 'a', 'running', 2), 'e1v2');
@@ -80,7 +80,7 @@ describe('OpenSet', () => {
   });
 
   it('marks itself incomplete past its limit', () => {
-    const o = new OpenSet(2, 10);
+    const o = new OpenSet(2, Infinity, 10);
     o.apply(event(1, 'a', 'placed', 1), 'x');
     o.apply(event(2, 'a', 'placed', 1), 'x');
     expect(o.complete).toBe(true);

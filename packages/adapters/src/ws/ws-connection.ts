@@ -23,7 +23,7 @@ export class WsConnection implements TransportConnection {
     this.#closeTimeoutMs = closeTimeoutMs;
     ws.on('message', (data: RawData) => {
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8');
-      if (this.#receiver) this.#receiver.message(text);
+      if (this.#receiver) this.#deliver(this.#receiver, text);
       else this.#early.push(text);
     });
     ws.on('close', (code: number, reason: Buffer) => {
@@ -63,7 +63,16 @@ export class WsConnection implements TransportConnection {
     this.#receiver = receiver;
     const early = this.#early;
     this.#early = [];
-    for (const text of early) receiver.message(text);
+    for (const text of early) this.#deliver(receiver, text);
     if (this.#ended) receiver.closed(this.#ended.code, this.#ended.reason);
+  }
+
+  /** A receiver that throws ends this connection (1011), never the process: ws would rethrow from its socket. */
+  #deliver(receiver: ConnectionReceiver, text: string): void {
+    try {
+      receiver.message(text);
+    } catch {
+      this.close(1011, 'frame handling failed');
+    }
   }
 }

@@ -4,7 +4,12 @@
  * @module
  */
 import type { SecureContextOptions } from 'node:tls';
-import { maskSecrets, type TransportConnector, UnavailableError } from '@ctlplane/core';
+import {
+  MAX_ROUTER_FRAME_BYTES,
+  maskSecrets,
+  type TransportConnector,
+  UnavailableError,
+} from '@ctlplane/core';
 import { parseOrThrow, type TransportConnection } from '@ctlplane/core/driver';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -16,7 +21,7 @@ export interface WsConnectorOptions {
   tls?: SecureContextOptions & { servername?: string; rejectUnauthorized?: boolean };
   /** How long the opening handshake may take (default 10,000 ms). */
   handshakeTimeoutMs?: number;
-  /** Largest frame accepted from a router, in bytes (default 64 MiB). */
+  /** Largest frame accepted from a router, in bytes (default {@link MAX_ROUTER_FRAME_BYTES}, 64 MiB: what a router may send). */
   maxPayload?: number;
   /** After a close, a router that does not answer within this long is cut off (default 5,000 ms). */
   closeTimeoutMs?: number;
@@ -31,7 +36,7 @@ const schema = z
       .int()
       .min(1_024)
       .max(1024 ** 3)
-      .default(64 * 1024 * 1024),
+      .default(MAX_ROUTER_FRAME_BYTES),
     closeTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
   })
   .strict();

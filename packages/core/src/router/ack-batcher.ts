@@ -1,6 +1,6 @@
 /**
  * Agents' acknowledgements become store transitions in batches: one `transitionMany` per flush,
- * one flush in flight at a time, a bounded queue in front.
+ * one flush in flight at a time, a queue in front bounded in count and in bytes.
  *
  * @internal
  * @module
@@ -12,6 +12,8 @@ import type { AckFrameItem } from './protocol.js';
 export interface PendingAck<S> {
   readonly session: S;
   readonly ack: AckFrameItem;
+  /** Its share of the frame it came in (the result is most of it). */
+  readonly bytes: number;
 }
 
 /** @internal The compare-and-set transition an acknowledgement stands for. */
@@ -41,6 +43,7 @@ export interface AckBatcherOptions<S> {
   batchSize: number;
   flushMs: number;
   maxPending: number;
+  maxPendingBytes: number;
   apply(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]>;
   settle(items: readonly PendingAck<S>[], outcomes: readonly TransitionOutcome[] | Error): void;
 }
@@ -49,6 +52,7 @@ export interface AckBatcherOptions<S> {
 export class AckBatcher<S> {
   readonly #o: AckBatcherOptions<S>;
   #pending: PendingAck<S>[] = [];
+  #bytes = 0;
   #timer: NodeJS.Timeout | null = null;
   #inFlight: Promise<void> | null = null;
   #lastStart = 0;
@@ -62,15 +66,28 @@ export class AckBatcher<S> {
     return this.#pending.length;
   }
 
-  /** Queue acknowledgements; returns those refused because the queue is full. */
+  /** Bytes of acknowledgements queued or being applied. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Queue acknowledgements; returns those refused because the queue is full (in count or bytes). */
   add(items: readonly PendingAck<S>[]): PendingAck<S>[] {
-    const room = Math.max(0, this.#o.maxPending - this.#pending.length);
-    this.#pending.push(...items.slice(0, room));
+    const refused: PendingAck<S>[] = [];
+    for (const item of items) {
+      // One acknowledgement is always let in, however large, so every one can be applied eventually.
+      const full = this.#bytes > 0 && this.#bytes + item.bytes > this.#o.maxPendingBytes;
+      if (full || this.#pending.length >= this.#o.maxPending) refused.push(item);
+      else {
+        this.#pending.push(item);
+        this.#bytes += item.bytes;
+      }
+    }
     if (this.#pending.length >= this.#o.batchSize) this.#kick();
     else if (!this.#timer && this.#pending.length > 0) {
       this.#timer = setTimeout(() => this.#kick(), this.#o.flushMs);
     }
-    return items.slice(room);
+    return refused;
   }
 
   /** Apply everything queued. */
@@ -94,6 +111,7 @@ export class AckBatcher<S> {
         (err: unknown) => this.#o.settle(batch, err instanceof Error ? err : new Error(String(err))),
       )
       .finally(() => {
+        for (const p of batch) this.#bytes -= p.bytes;
         this.#inFlight = null;
         // A steady cadence: the next partial batch starts `flushMs` after this one started, so the
         // number of store calls per second does not depend on how fast the store answers.

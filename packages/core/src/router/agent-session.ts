@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import { encodeEventsFrame } from './protocol.js';
+import { encodeEventsFrame, type ResyncReason } from './protocol.js';
 import type { TransportConnection } from './transport.js';
 
 /**
@@ -15,8 +15,8 @@ import type { TransportConnection } from './transport.js';
  */
 export type SessionState = 'hello' | 'resync-wait' | 'syncing' | 'live' | 'closed';
 
-/** Target size of one `events` frame; larger batches are split. */
-const FRAME_TARGET_BYTES = 256 * 1024;
+/** @internal Target size of one `events` or `snapshot` frame; larger batches are split. */
+export const FRAME_TARGET_BYTES = 256 * 1024;
 
 /** @internal */
 export class AgentSession {
@@ -27,7 +27,13 @@ export class AgentSession {
   state: SessionState = 'hello';
   lastHeard: number;
   bytesSent = 0;
-  resyncReason: 'fresh' | 'too-old' = 'fresh';
+  resyncReason: ResyncReason = 'fresh';
+  /** Store head reads started when the hello arrived: any later read bounds what the agent knew before. */
+  headMark = 0;
+  /** The store's head read after the hello: every event the agent heard of before is at or below it. */
+  headBound: number | null = null;
+  /** Acknowledgements of events the router does not hold, being checked. */
+  checking = 0;
   eventsSent = 0;
   #events: string[] = [];
   #lastSeq = 0;

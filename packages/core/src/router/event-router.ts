@@ -139,8 +139,9 @@ export class EventRouter extends EventEmitter<EventRouterEvents> {
       dbQueries: { ...c.gate.counts, total: c.gate.total },
       resyncs: { ...n.resyncs },
       duplicatesDropped: n.duplicatesDropped,
-      history: { size: c.history.size, oldest: c.history.oldest },
-      openEvents: { size: c.open.size, complete: c.open.complete },
+      history: { size: c.history.size, oldest: c.history.oldest, bytes: c.history.bytes },
+      openEvents: { size: c.open.size, complete: c.open.complete, bytes: c.open.bytes },
+      pendingAcks: { count: this.#acks.pending, bytes: this.#acks.bytes },
     };
   }
 

@@ -55,15 +55,24 @@ class InProcessEnd implements TransportConnection {
     this.#receiver = receiver;
     const inbox = this.#inbox;
     this.#inbox = [];
-    for (const text of inbox) receiver.message(text);
+    for (const text of inbox) this.#deliver(receiver, text);
     this.#deliverEnd();
   }
 
   /** A frame from the peer. */
   receive(text: string): void {
     if (this.#ended) return;
-    if (this.#receiver) this.#receiver.message(text);
+    if (this.#receiver) this.#deliver(this.#receiver, text);
     else this.#inbox.push(text);
+  }
+
+  /** A receiver that throws ends this connection (1011), not the peer's flush or the process. */
+  #deliver(receiver: ConnectionReceiver, text: string): void {
+    try {
+      receiver.message(text);
+    } catch {
+      this.close(1011, 'frame handling failed');
+    }
   }
 
   /** The connection is over (either side closed it). */

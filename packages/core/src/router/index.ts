@@ -35,7 +35,11 @@ export {
   type AckStatus,
   type AgentMetrics,
   MAX_FRAME_BYTES,
+  MAX_FRAME_DEPTH,
+  MAX_HELLO_FRAME_BYTES,
+  MAX_ROUTER_FRAME_BYTES,
   PROTOCOL_VERSION,
+  type ResyncReason,
 } from './protocol.js';
 export type { EventRouterEvents, RouterStats } from './router-events.js';
 export type { EventRouterOptions, MetricsSink } from './router-options.js';

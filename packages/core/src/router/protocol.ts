@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { MAX_JSON_DEPTH } from '../events/json-check.js';
 import type { JsonValue, StoredEvent } from '../events/model.js';
 import { EVENT_STATUSES } from '../events/status.js';
 import { cursorSchema, idSchema, nameSchema } from '../validation.js';
@@ -12,14 +13,35 @@ import { cursorSchema, idSchema, nameSchema } from '../validation.js';
 /** The protocol version both sides speak. */
 export const PROTOCOL_VERSION = 1;
 
-/** Largest frame either side accepts, in bytes (1 MiB). */
+/** Largest frame an agent may send, in UTF-8 bytes (1 MiB); a larger one closes the connection with `protocol-error`. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * Largest frame an agent may send before the router has accepted its hello, in UTF-8 bytes
+ * (16 KiB: a hello with the longest token, 4,096 characters, fits with room to spare). Before its
+ * hello an agent is unauthenticated, so it gets the smallest budget that works.
+ */
+export const MAX_HELLO_FRAME_BYTES = 16 * 1024;
+/**
+ * Largest frame a router sends, in UTF-8 bytes (64 MiB), and so the default `maxPayload` of an
+ * agent's WebSocket connector. A router cuts its `events` and `snapshot` frames at 256 KiB, so only
+ * a single event larger than that makes a larger frame; an event is bounded by the store (payloads
+ * up to `maxPayloadBytes`, at most 16 MiB) and by the limits on results, well inside this.
+ */
+export const MAX_ROUTER_FRAME_BYTES = 64 * 1024 * 1024;
+/**
+ * Deepest nesting of objects and arrays in a frame, either way (67): a payload or result nested as
+ * deep as the store allows (64 levels, its `MAX_JSON_DEPTH`) inside the frame's own three levels
+ * (frame, list, event or acknowledgement).
+ */
+export const MAX_FRAME_DEPTH = MAX_JSON_DEPTH + 3;
 /**
  * @internal Most items one frame may list: more than 1 MiB can carry. A bound declared first makes
  * zod refuse an oversized list before parsing its items (an unbounded one collects an issue per
  * bad item: GHSA-mrhx-c7xc-m3w5).
  */
 const MAX_FRAME_ITEMS = 10_000;
+/** Most metrics one heartbeat may carry. */
+const MAX_METRICS = 64;
 
 /** Numeric metrics an agent reports with each heartbeat (at most 64 keys). */
 export type AgentMetrics = Readonly<Record<string, number>>;
@@ -27,10 +49,37 @@ export type AgentMetrics = Readonly<Record<string, number>>;
 /** The statuses an agent may acknowledge. */
 export type AckStatus = 'running' | 'done' | 'failed';
 
-/** @internal */
+/**
+ * Why a router tells an agent to resync: it has no cursor (`fresh`), its cursor is older than the
+ * router's history (`too-old`), or its cursor is beyond the store's head (`ahead`: the feed was
+ * reset, or the cursor belongs to another store), so resuming from it would miss changes.
+ */
+export type ResyncReason = 'fresh' | 'too-old' | 'ahead';
+
+/** An object with at most `max` own keys, counted without collecting them all. */
+function hasAtMostKeys(v: unknown, max: number): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  let n = 0;
+  for (const _ in v) if (++n > max) return false;
+  return true;
+}
+
+/**
+ * @internal The key count is checked before any entry is parsed: a refine after the record
+ * would let zod parse every one of 75,000 entries first.
+ */
 export const metricsSchema = z
-  .record(z.string().min(1).max(64), z.number().refine(Number.isFinite, 'must be a finite number'))
-  .refine((m) => Object.keys(m).length <= 64, 'must have at most 64 metrics');
+  .custom<Record<string, unknown>>(
+    (v) => hasAtMostKeys(v, MAX_METRICS),
+    `must be an object of at most ${MAX_METRICS} metrics`,
+  )
+  .pipe(z.record(z.string().min(1).max(64), z.number().refine(Number.isFinite, 'must be a finite number')));
+
+/**
+ * JSON data inside a frame. Frames come from `JSON.parse`, so any value is JSON, and their depth
+ * was bounded before parsing; z.json() would walk the value again, recursively (stack and CPU).
+ */
+const jsonData = z.custom<JsonValue>((v) => v !== undefined, 'must be JSON data');
 
 /** @internal An event as it travels: dates as ISO strings. */
 export const wireEventSchema = z.object({
@@ -44,7 +93,7 @@ export const wireEventSchema = z.object({
   version: z.number().int().positive(),
   seq: cursorSchema,
   error: z.string().nullable(),
-  result: z.json().nullable(),
+  result: jsonData.nullable(),
   idempotencyKey: z.string().nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
@@ -58,7 +107,7 @@ const ackSchema = z
     id: idSchema,
     status: z.enum(['running', 'done', 'failed']),
     error: z.string().max(65_535).optional(),
-    result: z.json().optional(),
+    result: jsonData.optional(),
   })
   .strict();
 
@@ -116,7 +165,7 @@ export const routerFrameSchema = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('resync'),
-    reason: z.enum(['fresh', 'too-old']),
+    reason: z.enum(['fresh', 'too-old', 'ahead']),
     oldest: cursorSchema,
   }),
   z.object({
@@ -177,7 +226,7 @@ export function decodeEvent(w: WireEvent): StoredEvent {
     leaseExpiresAt: null,
     idempotencyKey: w.idempotencyKey,
     error: w.error,
-    result: w.result as JsonValue | null,
+    result: w.result,
     version: w.version,
     seq: w.seq,
     createdAt: new Date(w.createdAt),

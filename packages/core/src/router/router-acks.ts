@@ -1,13 +1,17 @@
 /**
  * Acknowledgements: checked against the agent's identity (an agent may only move its own
- * server's events), applied in batches, answered with one `acked` frame per agent and batch.
+ * server's events) and against the store's rules one by one (one agent's bad acknowledgement never
+ * fails another's), applied in batches, answered with one `acked` frame per agent and batch.
  *
  * @internal
  * @module
  */
-import { isCtlplaneError } from '../errors.js';
 import type { StoredEvent, TransitionOutcome } from '../events/model.js';
-import { AckBatcher, type PendingAck } from './ack-batcher.js';
+import { transitionSchema } from '../store/schemas.js';
+import { describeIssues, issuesFromZod } from '../validation.js';
+import { AckBatcher, ackTransition, type PendingAck } from './ack-batcher.js';
+import { checkUnknown } from './ack-check.js';
+import { batchFailure, outcomeResult, refusal } from './ack-results.js';
 import type { AgentSession } from './agent-session.js';
 import type { AckFrameItem, AckResult } from './protocol.js';
 import type { RouterCore } from './router-core.js';
@@ -24,6 +28,7 @@ export class RouterAcks {
       batchSize: o.ackBatchSize,
       flushMs: o.ackFlushMs,
       maxPending: o.maxPendingAcks,
+      maxPendingBytes: o.maxPendingAckBytes,
       apply: (inputs) => core.gate.run('transition', () => o.store.transitionMany(inputs)),
       settle: (items, outcomes) => this.#settle(items, outcomes),
     });
@@ -34,44 +39,49 @@ export class RouterAcks {
     return this.#batcher.pending;
   }
 
+  /** Bytes of acknowledgements queued or in flight. */
+  get bytes(): number {
+    return this.#batcher.bytes;
+  }
+
   /** Apply everything queued. */
   drain(): Promise<void> {
     return this.#batcher.drain();
   }
 
-  /** Acknowledgements from one agent. */
-  receive(session: AgentSession, acks: readonly AckFrameItem[]): void {
+  /** Acknowledgements from one agent, in a frame of `frameBytes`. */
+  receive(session: AgentSession, acks: readonly AckFrameItem[], frameBytes: number): void {
     const core = this.#core;
     core.counters.acks.received += acks.length;
+    const bytes = Math.ceil(frameBytes / acks.length);
     const mine: PendingAck<AgentSession>[] = [];
     const refused: AckResult[] = [];
+    const out = {
+      accept: (s: AgentSession, ack: AckFrameItem, b: number) =>
+        this.#enqueue([{ session: s, ack, bytes: b }]),
+      refuse: (s: AgentSession, results: AckResult[]) => this.#refuse(s, results),
+    };
     for (const ack of acks) {
+      const invalid = transitionSchema.safeParse(ackTransition(ack));
+      if (!invalid.success) {
+        refused.push(
+          refusal(ack, 'VALIDATION', describeIssues(issuesFromZod(invalid.error)).slice(0, 1_000)),
+        );
+        continue;
+      }
       const owner = core.open.owner(ack.id);
-      if (owner === session.serverId) mine.push({ session, ack });
-      else if (owner !== undefined) refused.push(refusal(ack, 'UNAUTHORIZED', 'event is not on this server'));
-      else void this.#verify(session, ack);
+      if (owner === session.serverId) mine.push({ session, ack, bytes });
+      else if (owner !== undefined) refused.push(refusal(ack, 'UNAUTHORIZED'));
+      else if (!checkUnknown(core, out, session, ack, bytes)) refused.push(refusal(ack, 'BUSY'));
     }
-    for (const p of this.#batcher.add(mine)) refused.push(refusal(p.ack, 'BUSY', 'router ack queue is full'));
     this.#refuse(session, refused);
+    this.#enqueue(mine);
   }
 
-  /** An event the router has not seen (another replica delivered it): read it once to check its server. */
-  async #verify(session: AgentSession, ack: AckFrameItem): Promise<void> {
-    const core = this.#core;
-    try {
-      const e = await core.gate.run('get', () => core.opts.store.get(ack.id), true);
-      if (e && e.serverId === session.serverId && e.region === core.opts.region) {
-        const busy = this.#batcher.add([{ session, ack }]);
-        if (busy.length > 0) this.#refuse(session, [refusal(ack, 'BUSY', 'router ack queue is full')]);
-      } else {
-        this.#refuse(session, [
-          refusal(ack, e ? 'UNAUTHORIZED' : 'NOT_FOUND', 'event is not on this server'),
-        ]);
-      }
-    } catch (err) {
-      const code = isCtlplaneError(err, 'BUSY') ? 'BUSY' : 'UNAVAILABLE';
-      this.#refuse(session, [refusal(ack, code, 'could not check the event')]);
-    }
+  #enqueue(items: PendingAck<AgentSession>[]): void {
+    if (items.length === 0) return;
+    const busy = this.#batcher.add(items);
+    for (const p of busy) this.#refuse(p.session, [refusal(p.ack, 'BUSY')]);
   }
 
   #refuse(session: AgentSession, results: AckResult[]): void {
@@ -85,47 +95,31 @@ export class RouterAcks {
     const bySession = new Map<AgentSession, AckResult[]>();
     const applied: StoredEvent[] = [];
     let failed = 0;
+    let storeError: Error | null = outcomes instanceof Error ? outcomes : null;
     items.forEach(({ session, ack }, i) => {
-      const result =
-        outcomes instanceof Error ? batchFailure(ack, outcomes) : outcomeResult(ack, outcomes[i]);
+      const o = outcomes instanceof Error ? undefined : outcomes[i];
+      const result = outcomes instanceof Error ? batchFailure(ack, outcomes) : outcomeResult(ack, o);
       if (result.ok) core.counters.acks.applied++;
       else {
         core.counters.acks.failed++;
         failed++;
+        if (o && !o.ok && result.code !== 'CONFLICT') storeError ??= o.error;
       }
-      const o = outcomes instanceof Error ? undefined : outcomes[i];
       if (o?.ok) applied.push(o.event);
       const list = bySession.get(session) ?? [];
       bySession.set(session, list);
       list.push(result);
     });
-    if (outcomes instanceof Error)
-      core.log.warn('ack batch failed', { count: items.length, error: outcomes.message });
+    // The store's own words go to the log only: they can name accounts, hosts and tables.
+    if (storeError)
+      core.log.warn('acknowledgements refused by the store', {
+        count: items.length,
+        failed,
+        error: storeError.message,
+      });
     core.ingest(applied, undefined, false);
     for (const [session, results] of bySession)
       core.send(session, JSON.stringify({ type: 'acked', results }));
     core.events.emit('router:acks:applied', { count: items.length, failed });
   }
-}
-
-function refusal(ack: AckFrameItem, code: string, message: string): AckResult {
-  return { id: ack.id, status: ack.status, ok: false, code, message };
-}
-
-function batchFailure(ack: AckFrameItem, err: Error): AckResult {
-  const code = isCtlplaneError(err) ? err.code : 'UNAVAILABLE';
-  return refusal(ack, code === 'VALIDATION' ? code : 'UNAVAILABLE', err.message.slice(0, 200));
-}
-
-function outcomeResult(ack: AckFrameItem, outcome: TransitionOutcome | undefined): AckResult {
-  if (!outcome) return refusal(ack, 'UNAVAILABLE', 'no outcome');
-  if (outcome.ok) return { id: ack.id, status: ack.status, ok: true, actual: outcome.event.status };
-  const err = outcome.error;
-  const details = (err as { details?: { actual?: unknown } }).details;
-  const actual = typeof details?.actual === 'string' ? (details.actual as AckResult['actual']) : undefined;
-  // A redelivered event the agent starts again is already running: that is success.
-  if (ack.status === 'running' && actual === 'running')
-    return { id: ack.id, status: ack.status, ok: true, actual };
-  const code = isCtlplaneError(err) ? err.code : 'UNAVAILABLE';
-  return { ...refusal(ack, code, err.message.slice(0, 200)), ...(actual ? { actual } : {}) };
 }

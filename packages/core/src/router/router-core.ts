@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { AgentSession } from './agent-session.js';
 import { CLOSE_CODES, type CloseReason, type DisconnectReason } from './close-reasons.js';
 import { CursorGuard } from './cursor-guard.js';
+import { HeadReads } from './head-reads.js';
 import { History } from './history.js';
 import { OpenSet } from './open-set.js';
 import { encodeEvent } from './protocol.js';
@@ -48,6 +49,8 @@ export class RouterCore {
   history: History;
   cursor = 0;
   readonly guard: CursorGuard;
+  /** Shared reads of the store's head (a hello's cursor, acknowledgements of unknown events). */
+  readonly heads: HeadReads;
   readonly #dirty = new Set<AgentSession>();
   #flushScheduled = false;
 
@@ -56,8 +59,8 @@ export class RouterCore {
     this.log = log;
     this.events = events;
     this.gate = new QueryGate(opts.maxDbConcurrency, opts.maxQueuedQueries);
-    this.open = new OpenSet(opts.maxOpenEvents, Math.max(10_000, opts.historySize));
-    this.history = new History(opts.historySize, 0);
+    this.open = new OpenSet(opts.maxOpenEvents, opts.maxOpenEventBytes, Math.max(10_000, opts.historySize));
+    this.history = new History(opts.historySize, opts.maxHistoryBytes, 0);
     this.guard = new CursorGuard({
       everyMs: 1_000,
       readHead: () => this.gate.run('head', () => opts.store.head()),
@@ -72,13 +75,18 @@ export class RouterCore {
         events.emit('router:input:error', { input: 'pushed', error });
       },
     });
+    this.heads = new HeadReads(async () => {
+      const head = await this.gate.run('head', () => opts.store.head(), true);
+      this.guard.trust(head);
+      return head;
+    });
   }
 
   /** Start the history at `cursor`, with the region's open events loaded by a query. */
   reset(cursor: number, open: readonly StoredEvent[]): void {
     this.cursor = cursor;
     this.guard.trust(cursor);
-    this.history = new History(this.opts.historySize, cursor);
+    this.history = new History(this.opts.historySize, this.opts.maxHistoryBytes, cursor);
     for (const e of open) {
       const json = encodeEvent(e);
       this.open.apply(e, json);
@@ -149,8 +157,22 @@ export class RouterCore {
     }
   }
 
-  /** Send a frame at once, ahead of anything queued. */
+  /**
+   * Send a frame at once, ahead of anything queued. An agent whose transport still holds more than
+   * `maxBufferedBytes` is not reading: it is cut off with `slow-consumer` in every state, so what
+   * the router holds for it stays within that bound plus one frame.
+   */
   sendNow(session: AgentSession, frame: string): void {
+    if (session.state === 'closed') return;
+    if (session.conn.bufferedAmount > this.opts.maxBufferedBytes) {
+      this.drop(session, 'slow-consumer', `more than ${this.opts.maxBufferedBytes} bytes unsent`);
+      return;
+    }
+    this.write(session, frame);
+  }
+
+  /** Hand a frame to the transport, unchecked: for callers that pace themselves (snapshots). */
+  write(session: AgentSession, frame: string): void {
     if (session.state === 'closed') return;
     session.conn.send(frame);
     session.bytesSent += frame.length;

@@ -5,7 +5,7 @@
  */
 import type { CloseReason, DisconnectReason } from './close-reasons.js';
 import type { RouterQueryKind } from './inputs/input.js';
-import type { AgentMetrics } from './protocol.js';
+import type { AgentMetrics, ResyncReason } from './protocol.js';
 
 /** Events an {@link EventRouter} emits; one payload object each. */
 export interface EventRouterEvents {
@@ -28,7 +28,7 @@ export interface EventRouterEvents {
   /** A connection was refused before it was served (bad token, wrong server or region, full). */
   'router:agent:rejected': (e: { remoteAddress: string; reason: CloseReason; message: string }) => void;
   /** An agent was told to re-read its open events (fresh start or a cursor older than the history). */
-  'router:agent:resync': (e: { serverId: string; reason: 'fresh' | 'too-old'; fromMemory: boolean }) => void;
+  'router:agent:resync': (e: { serverId: string; reason: ResyncReason; fromMemory: boolean }) => void;
   /** An agent's heartbeat, with the metrics it reported (feed them to the scheduler). */
   'router:agent:heartbeat': (e: { serverId: string; metrics: AgentMetrics; at: Date }) => void;
   /** Events went out to agents in one flush. */
@@ -69,8 +69,10 @@ export interface RouterStats {
   readonly resyncs: { total: number; fromStore: number };
   /** Changes dropped as duplicates (same or older version than already seen). */
   readonly duplicatesDropped: number;
-  /** Changes held for resume, and the oldest resumable cursor. */
-  readonly history: { size: number; oldest: number };
-  /** Open events held in memory, and whether that is all of the region's. */
-  readonly openEvents: { size: number; complete: boolean };
+  /** Changes held for resume, the oldest resumable cursor, and the characters of encoded changes held. */
+  readonly history: { size: number; oldest: number; bytes: number };
+  /** Open events held in memory, whether that is all of the region's, and the characters of encoded events held. */
+  readonly openEvents: { size: number; complete: boolean; bytes: number };
+  /** Acknowledgements queued or being applied, and their bytes. */
+  readonly pendingAcks: { count: number; bytes: number };
 }

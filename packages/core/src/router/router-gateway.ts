@@ -1,18 +1,20 @@
 /**
  * The agent-facing side of the router: accepts connections, authenticates the hello, then serves
- * acknowledgements, heartbeats and snapshot requests. A malformed frame closes that one
- * connection with `protocol-error`; nothing an agent sends can stop the router.
+ * acknowledgements, heartbeats and snapshot requests. Every frame is bounded before it is parsed
+ * (a small budget before the hello), and every frame is handled inside a guard: a malformed frame,
+ * or one that trips anything unforeseen, closes that one connection with `protocol-error`;
+ * nothing an agent sends can stop the router.
  *
  * @internal
  * @module
  */
-import { isCtlplaneError } from '../errors.js';
+import { readAgentFrame } from './agent-frames.js';
 import { AgentSession } from './agent-session.js';
-import { TokenError } from './auth/authenticator.js';
 import { closeReasonOf } from './close-reasons.js';
-import { type AgentFrame, agentFrameSchema, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './protocol.js';
+import type { AgentFrame } from './protocol.js';
 import type { RouterAcks } from './router-acks.js';
 import type { RouterCore } from './router-core.js';
+import { type HelloRefusal, serveHello } from './router-hello.js';
 import { sendSnapshot } from './router-snapshot.js';
 import type { TransportConnection } from './transport.js';
 
@@ -64,118 +66,66 @@ export class RouterGateway {
   #onMessage(session: AgentSession, text: string): void {
     if (session.state === 'closed') return;
     session.lastHeard = Date.now();
-    const frame = this.#parse(session, text);
-    if (!frame) return;
+    try {
+      this.#handle(session, text);
+    } catch (err) {
+      this.#crashed(session, err);
+    }
+  }
+
+  #handle(session: AgentSession, text: string): void {
+    const core = this.#core;
+    // Authenticating: nothing may come between the hello and the welcome.
+    const read =
+      session.serverId === ''
+        ? { error: 'frame before welcome' }
+        : readAgentFrame(text, session.state !== 'hello');
+    if ('error' in read) {
+      this.#fail(session, read.error);
+      return;
+    }
+    const frame = read.frame;
     switch (frame.type) {
       case 'hello':
-        session.serverId = ''; // authenticating: any frame now is out of order
-        void this.#hello(session, frame);
+        session.serverId = '';
+        session.headMark = core.heads.started;
+        serveHello(core, session, frame, {
+          refuse: (reason, message) => this.#refuse(session, reason, message),
+          admitted: () => this.#pending.delete(session),
+        }).catch((err: unknown) => this.#crashed(session, err));
         break;
       case 'ack':
-        this.#acks.receive(session, frame.acks);
+        this.#acks.receive(session, frame.acks, text.length);
         break;
       case 'heartbeat':
         this.#heartbeat(session, frame);
         break;
       case 'snapshot':
-        if (session.state === 'resync-wait') void sendSnapshot(this.#core, session);
-        else this.#core.drop(session, 'protocol-error', 'unexpected snapshot');
+        if (session.state === 'resync-wait')
+          sendSnapshot(core, session).catch((err: unknown) => this.#crashed(session, err));
+        else this.#fail(session, 'unexpected snapshot');
         break;
     }
   }
 
-  /** The frame, or null when it was malformed or out of order (the session is then closed). */
-  #parse(session: AgentSession, text: string): AgentFrame | null {
-    const fail = (message: string): null => {
-      this.#pending.delete(session);
-      this.#core.drop(session, 'protocol-error', message);
-      return null;
-    };
-    if (text.length > MAX_FRAME_BYTES) return fail(`frame larger than ${MAX_FRAME_BYTES} bytes`);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return fail('frame is not JSON');
-    }
-    const parsed = agentFrameSchema.safeParse(raw);
-    if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => i.path.join('.') || 'frame').join(', ');
-      return fail(`invalid frame at ${where}`.slice(0, 120));
-    }
-    const frame = parsed.data;
-    if ((session.state === 'hello') !== (frame.type === 'hello') || session.serverId === '') {
-      return fail(`unexpected ${frame.type} frame`);
-    }
-    return frame;
+  #fail(session: AgentSession, message: string): void {
+    this.#pending.delete(session);
+    this.#core.drop(session, 'protocol-error', message);
   }
 
-  async #hello(session: AgentSession, frame: Extract<AgentFrame, { type: 'hello' }>): Promise<void> {
+  /** A frame no check foresaw, or a bug: this connection ends, the router serves on. */
+  #crashed(session: AgentSession, err: unknown): void {
+    const error = err instanceof Error ? err.message : String(err);
+    this.#core.log.error('agent frame handling failed', { serverId: session.serverId, error });
+    this.#fail(session, 'frame could not be handled');
+  }
+
+  #refuse(session: AgentSession, reason: HelloRefusal, message: string): void {
     const core = this.#core;
-    const reject = (reason: 'unauthorized' | 'token-expired' | 'forbidden' | 'capacity', message: string) => {
-      this.#pending.delete(session);
-      core.drop(session, reason, message);
-      core.log.warn('agent refused', { remoteAddress: session.conn.remoteAddress, reason, message });
-      core.events.emit('router:agent:rejected', {
-        remoteAddress: session.conn.remoteAddress,
-        reason,
-        message,
-      });
-    };
-    let identity: Awaited<ReturnType<typeof core.opts.auth.authenticate>>;
-    try {
-      identity = await core.opts.auth.authenticate(frame.token);
-    } catch (err) {
-      if (err instanceof TokenError && (err.reason === 'expired' || err.reason === 'not-yet-valid')) {
-        return reject('token-expired', err.message);
-      }
-      return reject('unauthorized', isCtlplaneError(err, 'UNAUTHORIZED') ? err.message : 'token refused');
-    }
-    if (session.state === 'closed') return;
-    if (identity.region !== core.opts.region) {
-      return reject('forbidden', `token is for region ${identity.region}, router serves ${core.opts.region}`);
-    }
-    if (identity.serverId !== frame.serverId) return reject('forbidden', 'token is for another server');
-    const previous = core.sessions.get(identity.serverId);
-    if (!previous && core.sessions.size >= core.opts.maxAgents) {
-      return reject('capacity', `router serves its maximum of ${core.opts.maxAgents} agents`);
-    }
-    if (previous) core.drop(previous, 'replaced', 'a newer connection for this server');
     this.#pending.delete(session);
-    session.serverId = identity.serverId;
-    core.sessions.set(identity.serverId, session);
-    const replay = frame.cursor === null ? null : core.history.since(identity.serverId, frame.cursor);
-    session.state = replay ? 'live' : 'resync-wait';
-    core.send(
-      session,
-      JSON.stringify({
-        type: 'welcome',
-        protocol: PROTOCOL_VERSION,
-        routerId: core.opts.id,
-        region: core.opts.region,
-        serverId: identity.serverId,
-        cursor: core.cursor,
-        resumed: replay !== null,
-        heartbeatMs: core.opts.heartbeatMs,
-      }),
-    );
-    core.log.info('agent connected', { serverId: identity.serverId, resumed: replay !== null });
-    core.events.emit('router:agent:connected', {
-      serverId: identity.serverId,
-      sessionId: session.id,
-      remoteAddress: session.conn.remoteAddress,
-      resumed: replay !== null,
-    });
-    if (replay) {
-      for (const json of replay) session.pushEvent(json, 0);
-      core.markDirty(session);
-      return;
-    }
-    session.resyncReason = frame.cursor === null ? 'fresh' : 'too-old';
-    core.send(
-      session,
-      JSON.stringify({ type: 'resync', reason: session.resyncReason, oldest: core.history.oldest }),
-    );
+    core.drop(session, reason, message);
+    core.log.warn('agent refused', { remoteAddress: session.conn.remoteAddress, reason, message });
+    core.events.emit('router:agent:rejected', { remoteAddress: session.conn.remoteAddress, reason, message });
   }
 
   #heartbeat(session: AgentSession, frame: Extract<AgentFrame, { type: 'heartbeat' }>): void {

@@ -44,14 +44,26 @@ export interface EventRouterOptions {
   maxBufferedBytes?: number;
   /** Changes kept for resume; an older cursor gets a `resync` (default 50,000). */
   historySize?: number;
+  /**
+   * Characters of encoded changes the history holds (≈ bytes for ASCII JSON); past it the oldest
+   * are dropped, so an older cursor gets a `resync` (default 64 MiB).
+   */
+  maxHistoryBytes?: number;
   /** Open events of the region kept in memory to answer resyncs; past it resyncs read the store (default 200,000). */
   maxOpenEvents?: number;
+  /**
+   * Characters of encoded open events held to answer resyncs from memory (≈ bytes); past it the
+   * encodings are released and resyncs read the store (default 128 MiB).
+   */
+  maxOpenEventBytes?: number;
   /** Acknowledgements per store batch (default 500). */
   ackBatchSize?: number;
   /** A partial batch is applied this long after the previous batch started (default 5 ms); a full one at once. */
   ackFlushMs?: number;
   /** Acknowledgements queued at most; the rest are answered `BUSY` and re-sent by the agent (default 20,000). */
   maxPendingAcks?: number;
+  /** Bytes of acknowledgement frames queued at most (their results); the rest are answered `BUSY` (default 32 MiB). */
+  maxPendingAckBytes?: number;
   /** Database queries in flight at once, so connections held (default 2). */
   maxDbConcurrency?: number;
   /** Resync reads queued at most; past it the agent is closed with `capacity` (default 1,000). */
@@ -80,10 +92,13 @@ export const routerOptionsSchema = z
     maxBufferedEvents: int(1, 1_000_000).default(1_000),
     maxBufferedBytes: int(1_024, 1024 ** 3).default(4 * 1024 * 1024),
     historySize: int(1, 10_000_000).default(50_000),
+    maxHistoryBytes: int(1_024, 64 * 1024 ** 3).default(64 * 1024 * 1024),
     maxOpenEvents: int(1, 10_000_000).default(200_000),
+    maxOpenEventBytes: int(1_024, 64 * 1024 ** 3).default(128 * 1024 * 1024),
     ackBatchSize: int(1, 5_000).default(500),
     ackFlushMs: int(0, 10_000).default(5),
     maxPendingAcks: int(1, 1_000_000).default(20_000),
+    maxPendingAckBytes: int(1_024, 64 * 1024 ** 3).default(32 * 1024 * 1024),
     maxDbConcurrency: int(1, 64).default(2),
     maxQueuedQueries: int(1, 1_000_000).default(1_000),
   })

@@ -5,7 +5,7 @@
  */
 import type { StoredEvent } from '../../events/model.js';
 import type { DisconnectReason } from '../close-reasons.js';
-import type { AckStatus, AgentMetrics } from '../protocol.js';
+import type { AckStatus, AgentMetrics, ResyncReason } from '../protocol.js';
 
 /** Events an {@link Agent} emits; one payload object each. */
 export interface AgentEvents {
@@ -14,7 +14,7 @@ export interface AgentEvents {
   /** The connection ended; the agent reconnects unless it was refused for good or stopped. */
   'agent:disconnected': (e: { url: string; reason: DisconnectReason; message: string }) => void;
   /** The router asked the agent to re-read its open events (fresh start or cursor too old). */
-  'agent:resync': (e: { reason: 'fresh' | 'too-old' }) => void;
+  'agent:resync': (e: { reason: ResyncReason }) => void;
   /** An event arrived that starts work. */
   'agent:event': (e: { event: StoredEvent; redelivery: boolean }) => void;
   /** An event arrived again (same or older version): recognised and skipped. */

@@ -8,6 +8,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import { type Logger, maskSecrets } from '../../logger.js';
 import { CLOSE_CODES, type CloseReason, closeReasonOf, type DisconnectReason } from '../close-reasons.js';
+import { frameLimitIssue, ROUTER_FRAME_BUDGET } from '../frame-limits.js';
 import {
   type AckFrameItem,
   type AgentMetrics,
@@ -153,9 +154,13 @@ export async function openLink(url: string, ctx: LinkContext): Promise<LinkEnd> 
         lastHeard = Date.now();
         let frame: RouterFrame;
         try {
+          // Bounded before it is parsed, like every frame the router reads.
+          const limit = frameLimitIssue(text, ROUTER_FRAME_BUDGET);
+          if (limit) throw new Error(limit);
           frame = routerFrameSchema.parse(JSON.parse(text));
-        } catch {
-          ctx.log.warn('malformed frame from router', { url: maskSecrets(url) });
+        } catch (err) {
+          const error = err instanceof Error ? err.message.slice(0, 200) : 'not JSON';
+          ctx.log.warn('malformed frame from router', { url: maskSecrets(url), error });
           return close('protocol-error', 'malformed frame from router');
         }
         if (!welcomed && frame.type !== 'welcome')

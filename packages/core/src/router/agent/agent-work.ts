@@ -6,6 +6,7 @@
  * @internal
  * @module
  */
+import { Buffer } from 'node:buffer';
 import type { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import type { JsonValue, StoredEvent } from '../../events/model.js';
@@ -13,11 +14,14 @@ import { isTerminal } from '../../events/status.js';
 import type { Logger } from '../../logger.js';
 import { backoffDelay } from '../../retry.js';
 import { BoundedMap } from '../bounded-map.js';
-import type { AckFrameItem, AckResult } from '../protocol.js';
+import { type AckFrameItem, type AckResult, MAX_FRAME_BYTES } from '../protocol.js';
 import type { AgentEvents } from './agent-events.js';
 import type { AgentHandler } from './agent-options.js';
+import { checkResult } from './result-check.js';
 
 const RETRYABLE = new Set(['BUSY', 'UNAVAILABLE']);
+/** `{"type":"ack","acks":[]}` around the acknowledgements of a frame. */
+const ACK_FRAME_ENVELOPE = 24;
 
 /** @internal What the work tracker needs from its agent. */
 export interface AgentWorkHost {
@@ -46,6 +50,8 @@ export class AgentWork {
   readonly #finished: BoundedMap<number, 'done' | 'failed'>;
   readonly #active = new Map<number, Job>();
   readonly #outstanding = new Map<string, AckFrameItem>();
+  /** Each outstanding acknowledgement's size as JSON, to cut frames by bytes. */
+  readonly #sizes = new WeakMap<AckFrameItem, number>();
   readonly #queue: PQueue;
   #unsent: AckFrameItem[] = [];
   #flushQueued = false;
@@ -153,7 +159,10 @@ export class AgentWork {
       const payload = h.parse ? h.parse(event.type, event.payload) : event.payload;
       const result = await handler({ ...event, payload }, { signal, redelivery, serverId: h.serverId });
       if (signal.aborted) return void this.#active.delete(event.id);
-      this.#finish(event.id, 'done', undefined, result ?? undefined);
+      if (result === undefined || result === null) return this.#finish(event.id, 'done');
+      const checked = checkResult(result);
+      if ('problem' in checked) this.#finish(event.id, 'failed', checked.problem);
+      else this.#finish(event.id, 'done', undefined, checked.result);
     } catch (err) {
       if (signal.aborted) return void this.#active.delete(event.id);
       this.#finish(event.id, 'failed', err instanceof Error ? err.message : String(err));
@@ -168,7 +177,7 @@ export class AgentWork {
       id,
       status,
       ...(message !== undefined ? { error: message } : {}),
-      ...(result !== undefined ? { result: toJson(result) } : {}),
+      ...(result !== undefined ? { result } : {}),
     });
     this.#h.events.emit('agent:handled', {
       id,
@@ -179,6 +188,7 @@ export class AgentWork {
 
   #ack(ack: AckFrameItem): void {
     if (this.#stopped) return;
+    this.#sizes.set(ack, Buffer.byteLength(JSON.stringify(ack)));
     this.#outstanding.set(`${ack.id}:${ack.status}`, ack);
     this.#unsent.push(ack);
     this.#scheduleFlush();
@@ -191,7 +201,20 @@ export class AgentWork {
       this.#flushQueued = false;
       const unsent = this.#unsent;
       this.#unsent = [];
-      for (let i = 0; i < unsent.length; i += 1_000) this.#h.sendAcks(unsent.slice(i, i + 1_000));
+      // Frames of at most 1,000 acknowledgements and MAX_FRAME_BYTES, as the router accepts.
+      let frame: AckFrameItem[] = [];
+      let bytes = ACK_FRAME_ENVELOPE;
+      for (const ack of unsent) {
+        const size = (this.#sizes.get(ack) ?? 0) + 1;
+        if (frame.length >= 1_000 || (frame.length > 0 && bytes + size > MAX_FRAME_BYTES)) {
+          this.#h.sendAcks(frame);
+          frame = [];
+          bytes = ACK_FRAME_ENVELOPE;
+        }
+        frame.push(ack);
+        bytes += size;
+      }
+      if (frame.length > 0) this.#h.sendAcks(frame);
     });
   }
 
@@ -209,9 +232,4 @@ export class AgentWork {
     }, delay);
     this.#retryTimer.unref();
   }
-}
-
-/** A handler's result as JSON (dates become strings, functions vanish), as it will be stored. */
-function toJson(value: JsonValue): JsonValue {
-  return JSON.parse(JSON.stringify(value) ?? 'null') as JsonValue;
 }

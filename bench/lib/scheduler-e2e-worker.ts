@@ -4,9 +4,8 @@
  * pending events until none is left, and prints one JSON line of results.
  */
 import { createInterface } from 'node:readline';
-import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
+import { MysqlEventStoreDriver, MysqlFleetDriver } from '@ctlplane/adapters/mysql';
 import { EventStore, Fleet, Scheduler } from '@ctlplane/core';
-import { MysqlFleetDriver } from '../../packages/adapters/src/mysql/mysql-fleet.js';
 import { requestOf, types } from './scheduler-inprocess.js';
 import { type Mix, makeMetrics, makeServers, pipelineFor } from './scheduler-workload.js';
 

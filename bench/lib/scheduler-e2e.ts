@@ -5,10 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
+import { MysqlEventStoreDriver, MysqlFleetDriver, migrate } from '@ctlplane/adapters/mysql';
 import { EventStore, Fleet } from '@ctlplane/core';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
-import { MysqlFleetDriver } from '../../packages/adapters/src/mysql/mysql-fleet.js';
 import { percentile } from './report.js';
 import { types } from './scheduler-inprocess.js';
 import { type Mix, makeRequests, makeServers } from './scheduler-workload.js';

@@ -1,7 +1,6 @@
-import { migrate } from '@ctlplane/adapters/mysql';
+import { MysqlFleetDriver, migrate } from '@ctlplane/adapters/mysql';
 import { Fleet } from '@ctlplane/core';
 import { afterAll } from 'vitest';
-import { MysqlFleetDriver } from '../../packages/adapters/src/mysql/mysql-fleet.js';
 import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
 import { describeWith } from '../support/requires.js';
 import { mysqlUrl } from '../support/services.js';

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
+import { MysqlEventStoreDriver, MysqlFleetDriver, migrate } from '@ctlplane/adapters/mysql';
 import { EventStore, Fleet } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MysqlFleetDriver } from '../../packages/adapters/src/mysql/mysql-fleet.js';
 import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
 import { describeWith } from '../support/requires.js';
 import { mysqlUrl } from '../support/services.js';

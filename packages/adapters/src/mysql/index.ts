@@ -4,9 +4,10 @@
  *
  * @packageDocumentation
  */
+
+export { MysqlEventStoreDriver, type MysqlEventStoreOptions } from './events/mysql-event-store.js';
+export { MysqlFleetDriver, type MysqlFleetOptions } from './fleet/mysql-fleet.js';
+export { MIGRATIONS, type MigrateResult, migrate } from './migrate.js';
 export type { Migration, SqlDialect } from './migration.js';
-export { MIGRATIONS, type MigrateResult, migrate } from './migrations.js';
-export { MysqlCursorStore } from './mysql-cursor-store.js';
-export { MysqlEventStoreDriver, type MysqlEventStoreOptions } from './mysql-event-store.js';
-export { MysqlFleetDriver, type MysqlFleetOptions } from './mysql-fleet.js';
 export { type MysqlOptions, TABLE_PREFIX_PATTERN } from './options.js';
+export { MysqlCursorStore } from './relay/mysql-cursor-store.js';

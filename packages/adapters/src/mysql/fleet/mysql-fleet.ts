@@ -18,19 +18,12 @@ import {
 } from '@ctlplane/core';
 import type { FleetDriver, ServerRecord } from '@ctlplane/core/driver';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { FLEET_SLOTS } from './mysql-fleet-migrations.js';
-import { type FleetSqlContext, releaseSql, reserveSql } from './mysql-fleet-reserve.js';
-import {
-  ALLOCATION_COLUMNS,
-  byKey,
-  fleetTables,
-  SERVER_COLUMNS,
-  toAllocation,
-  toServer,
-} from './mysql-fleet-rows.js';
-import { FleetSlots } from './mysql-fleet-slots.js';
-import { type MysqlOptions, parseMysqlOptions } from './options.js';
-import { type ManagedPool, managedPool, runQuery } from './pool.js';
+import { type MysqlOptions, parseMysqlOptions } from '../options.js';
+import { type ManagedPool, managedPool, runQuery } from '../pool.js';
+import { FLEET_SLOTS } from './migrations.js';
+import { type FleetSqlContext, releaseSql, reserveSql } from './reserve.js';
+import { ALLOCATION_COLUMNS, byKey, fleetTables, SERVER_COLUMNS, toAllocation, toServer } from './rows.js';
+import { FleetSlots } from './slots.js';
 
 /** Options of {@link MysqlFleetDriver}: the shared MySQL connection options. */
 export type MysqlFleetOptions = MysqlOptions;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Migration } from './migration.js';
+import type { Migration } from '../migration.js';
 
 /** @internal Resource columns per server: a fleet may name at most this many resources. */
 export const FLEET_SLOTS = 10;

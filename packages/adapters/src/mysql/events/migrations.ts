@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Migration } from './migration.js';
+import type { Migration } from '../migration.js';
 
 /** @internal Status stored as an ENUM: one byte, and only lifecycle values fit. */
 export const STATUS_ENUM = "ENUM('pending','placed','claimed','running','done','failed','cancelled')";

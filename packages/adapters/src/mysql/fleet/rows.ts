@@ -8,8 +8,8 @@
 import { type Allocation, type Resources, SERVER_STATES, type Server } from '@ctlplane/core';
 import { parseOrThrow } from '@ctlplane/core/driver';
 import { z } from 'zod';
-import { FLEET_SLOTS } from './mysql-fleet-migrations.js';
-import type { FleetSlots } from './mysql-fleet-slots.js';
+import { FLEET_SLOTS } from './migrations.js';
+import type { FleetSlots } from './slots.js';
 
 /** JSON columns come back as text on MariaDB and parsed on MySQL 8: accept both. */
 const jsonObject = z.union([

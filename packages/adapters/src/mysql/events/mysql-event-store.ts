@@ -14,9 +14,9 @@ import type {
 } from '@ctlplane/core';
 import type { AppendRecord, DriverQuery, EventStoreDriver } from '@ctlplane/core/driver';
 import type { Pool } from 'mysql2/promise';
-import { migrate } from './migrations.js';
-import { type MysqlOptions, type ParsedMysqlOptions, parseMysqlOptions } from './options.js';
-import { checkServerVersion, type ManagedPool, managedPool } from './pool.js';
+import { migrate } from '../migrate.js';
+import { type MysqlOptions, type ParsedMysqlOptions, parseMysqlOptions } from '../options.js';
+import { checkServerVersion, type ManagedPool, managedPool } from '../pool.js';
 import { appendEvents, type SqlContext } from './sql/append.js';
 import { claimEvents } from './sql/claim.js';
 import { changeLease } from './sql/lease.js';

@@ -9,9 +9,9 @@
 import { isCtlplaneError, UnavailableError } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { mapMysqlError } from './errors.js';
-import { EVENT_STORE_MIGRATIONS } from './event-store-migrations.js';
+import { EVENT_STORE_MIGRATIONS } from './events/migrations.js';
+import { FLEET_MIGRATIONS } from './fleet/migrations.js';
 import type { Migration, SqlDialect } from './migration.js';
-import { FLEET_MIGRATIONS } from './mysql-fleet-migrations.js';
 import { type MysqlOptions, parseMysqlOptions } from './options.js';
 import { checkServerVersion, managedPool } from './pool.js';
 

@@ -8,7 +8,7 @@
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '@ctlplane/core';
 import { planTransition } from '@ctlplane/core/driver';
 import type { RowDataPacket } from 'mysql2/promise';
-import { inTransaction } from '../pool.js';
+import { inTransaction } from '../../pool.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './append.js';
 

@@ -7,8 +7,8 @@
  */
 import { UnsupportedError } from '@ctlplane/core';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { mapMysqlError } from './errors.js';
-import { FLEET_SLOTS } from './mysql-fleet-migrations.js';
+import { mapMysqlError } from '../errors.js';
+import { FLEET_SLOTS } from './migrations.js';
 
 /** @internal */
 export class FleetSlots {

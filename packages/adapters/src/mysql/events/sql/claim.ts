@@ -9,7 +9,7 @@
  */
 import type { ClaimInput, StoredEvent } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
-import { inTransaction } from '../pool.js';
+import { inTransaction } from '../../pool.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './append.js';
 import { conditions } from './where.js';

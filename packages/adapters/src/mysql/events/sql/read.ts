@@ -6,7 +6,7 @@
 import type { EventPage, FeedFilter, FeedPage, StoredEvent } from '@ctlplane/core';
 import type { DriverQuery } from '@ctlplane/core/driver';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { runQuery } from '../pool.js';
+import { runQuery } from '../../pool.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import { conditions } from './where.js';
 

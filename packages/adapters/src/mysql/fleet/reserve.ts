@@ -19,6 +19,7 @@ import type {
 } from '@ctlplane/core';
 import { checkReservation, isFenced, isRetired, retiredFence } from '@ctlplane/core/driver';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { inTransaction, type Tx } from '../pool.js';
 import {
   ALLOCATION_COLUMNS,
   byKey,
@@ -29,9 +30,8 @@ import {
   toAllocation,
   toRetired,
   toServer,
-} from './mysql-fleet-rows.js';
-import type { FleetSlots } from './mysql-fleet-slots.js';
-import { inTransaction, type Tx } from './pool.js';
+} from './rows.js';
+import type { FleetSlots } from './slots.js';
 
 /** @internal */
 export interface FleetSqlContext {

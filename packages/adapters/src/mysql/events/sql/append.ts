@@ -10,7 +10,7 @@
 import type { StoredEvent } from '@ctlplane/core';
 import type { AppendRecord } from '@ctlplane/core/driver';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { inTransaction } from '../pool.js';
+import { inTransaction } from '../../pool.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 
 /** @internal Test hook and pool shared by the SQL operations. */

@@ -14,11 +14,14 @@ import { FLEET_MIGRATIONS } from './fleet/migrations.js';
 import type { Migration, SqlDialect } from './migration.js';
 import { type MysqlOptions, parseMysqlOptions } from './options.js';
 import { checkServerVersion, managedPool } from './pool.js';
+import { RELAY_MIGRATIONS } from './relay/migrations.js';
 
 /** Every migration ctlplane ships, in version order. */
-export const MIGRATIONS: readonly Migration[] = [...EVENT_STORE_MIGRATIONS, ...FLEET_MIGRATIONS].sort(
-  (a, b) => a.version - b.version,
-);
+export const MIGRATIONS: readonly Migration[] = [
+  ...EVENT_STORE_MIGRATIONS,
+  ...RELAY_MIGRATIONS,
+  ...FLEET_MIGRATIONS,
+].sort((a, b) => a.version - b.version);
 
 /** What a migration run did. */
 export interface MigrateResult {

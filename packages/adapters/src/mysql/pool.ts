@@ -1,11 +1,11 @@
 /**
- * The one bounded pool each MySQL backend uses, and the transaction helper around it.
+ * The one bounded pool each MySQL backend uses, and the checks a pool must pass before use.
  *
  * @module
  */
-import { isCtlplaneError, UnsupportedError, ValidationError } from '@ctlplane/core';
-import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
-import { isConnectionError, mapMysqlError } from './errors.js';
+import { UnsupportedError, ValidationError } from '@ctlplane/core';
+import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import { mapMysqlError } from './errors.js';
 import type { ParsedMysqlOptions } from './options.js';
 
 /** @internal A pool plus whether ctlplane owns (and so closes) it. */
@@ -17,14 +17,9 @@ export interface ManagedPool {
   close(): Promise<void>;
 }
 
-interface PoolInternals {
-  pool?: {
-    _allConnections?: { length: number };
-    config?: {
-      connectionLimit?: number;
-      connectionConfig?: { multipleStatements?: boolean; timezone?: string };
-    };
-  };
+/** The pool's raw connections emit `end` when closed (idle timeout, error, pool end). */
+interface Closable {
+  once(event: 'end' | 'error', listener: () => void): unknown;
 }
 
 /** @internal Create (from `url`) or adopt (`pool`) the pool of a backend. */
@@ -44,18 +39,24 @@ export function managedPool(o: ParsedMysqlOptions): ManagedPool {
       connectTimeout: o.connectTimeoutMs,
       enableKeepAlive: true,
     });
-  const cfg = (pool as unknown as PoolInternals).pool?.config?.connectionConfig;
-  if (o.pool && cfg && (!cfg.multipleStatements || cfg.timezone !== 'Z')) {
-    throw new ValidationError('pool: must be created with multipleStatements: true and timezone: "Z"', [
-      { path: 'pool', message: 'must be created with multipleStatements: true and timezone: "Z"' },
-    ]);
-  }
+  // Counted from the pool's own events (an adopted pool's earlier connections are not seen).
+  let open = 0;
+  pool.on('connection', (conn) => {
+    open++;
+    let gone = false;
+    const drop = () => {
+      if (!gone) open--;
+      gone = true;
+    };
+    const raw = conn as unknown as Closable;
+    raw.once('end', drop);
+    raw.once('error', drop);
+  });
   let closing: Promise<void> | null = null;
   return {
     pool,
     owned: !o.pool,
-    connections: () =>
-      closing ? 0 : ((pool as unknown as PoolInternals).pool?._allConnections?.length ?? 0),
+    connections: () => (closing ? 0 : open),
     close: () => {
       if (!o.pool) closing ??= pool.end();
       return closing ?? Promise.resolve();
@@ -63,93 +64,32 @@ export function managedPool(o: ParsedMysqlOptions): ManagedPool {
   };
 }
 
-const BEGIN = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; ';
-
-/** @internal A transaction on one pooled connection. */
-export interface Tx {
-  /** The server's id of this connection (`CONNECTION_ID()`). */
-  readonly connectionId: number;
-  /** Run statements inside the transaction. */
-  query<T>(sql: string, params?: unknown[]): Promise<T>;
-  /** Run the last statements and COMMIT in the same round trip; returns their results. */
-  commit<T>(sql: string, params?: unknown[]): Promise<T>;
+function rule(message: string): ValidationError {
+  return new ValidationError(`pool: ${message}`, [{ path: 'pool', message }]);
 }
 
 /**
- * @internal Run `fn` in a READ COMMITTED transaction. Record locks only (no gap locks) keep
- * SKIP LOCKED claims from deadlocking on secondary indexes. Errors are mapped to typed errors;
- * a lost connection before the commit is marked transient.
+ * @internal Check that the server is MySQL ≥ 8.0 or MariaDB ≥ 10.6 (SKIP LOCKED, JSON_TABLE)
+ * and that the pool runs multi-statements and reads DATETIME as UTC (an adopted pool must be
+ * created with `multipleStatements: true` and `timezone: 'Z'`). Returns the server version.
  */
-export async function inTransaction<T>(
-  pool: Pool,
-  operation: string,
-  fn: (tx: Tx) => Promise<T>,
-  beforeCommit?: (operation: string) => Promise<void>,
-): Promise<T> {
-  let conn: PoolConnection;
-  try {
-    conn = await pool.getConnection();
-  } catch (err) {
-    throw mapMysqlError(err, operation);
-  }
-  let committing = false;
-  let broken = false;
-  let begun = false;
-  // The transaction starts with the first statement's round trip, not one of its own. Statement
-  // templates never contain ';' except between statements (values are bound as parameters).
-  const send = async <R>(sql: string, params: unknown[]): Promise<R> => {
-    const prefix = begun ? '' : BEGIN;
-    begun = true;
-    const [results] = await conn.query(`${prefix}${sql}`, params);
-    if (!prefix) return results as R;
-    const rest = (results as unknown[]).slice(2);
-    return (sql.split(';').length === 1 ? rest[0] : rest) as R;
-  };
-  const tx: Tx = {
-    connectionId: (conn as unknown as { connection: { threadId: number } }).connection.threadId,
-    query: (sql, params = []) => send(sql, params),
-    commit: async (sql, params = []) => {
-      await beforeCommit?.(operation);
-      committing = true;
-      return send(`${sql}; COMMIT`, params);
-    },
-  };
-  try {
-    return await fn(tx);
-  } catch (err) {
-    broken = isConnectionError(err);
-    if (!broken && begun) await conn.query('ROLLBACK').catch(() => (broken = true));
-    if (isCtlplaneError(err)) throw err;
-    throw mapMysqlError(err, operation, committing);
-  } finally {
-    if (broken) conn.destroy();
-    else conn.release();
-  }
-}
-
-/** @internal Run one statement outside a transaction, with errors mapped. */
-export async function runQuery<T>(
-  pool: Pool,
-  operation: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T> {
-  try {
-    return (await pool.query(sql, params))[0] as T;
-  } catch (err) {
-    throw mapMysqlError(err, operation);
-  }
-}
-
-/** @internal Throw when the server is older than MySQL 8.0 / MariaDB 10.6 (no SKIP LOCKED). */
 export async function checkServerVersion(db: Pool | PoolConnection): Promise<string> {
-  let rows: { v: string }[];
+  let version: string;
+  let utc: unknown;
   try {
-    rows = (await db.query('SELECT VERSION() AS v'))[0] as { v: string }[];
+    const [results] = await db.query<RowDataPacket[][]>(
+      "SELECT VERSION() AS v; SELECT CAST('2000-01-01 00:00:00' AS DATETIME(3)) AS d",
+    );
+    version = String(results[0]?.[0]?.v ?? '');
+    utc = results[1]?.[0]?.d;
   } catch (err) {
+    if ((err as { errno?: number }).errno === 1064)
+      throw rule('must be created with multipleStatements: true');
     throw mapMysqlError(err, 'version check');
   }
-  const version = String(rows[0]?.v ?? '');
+  if (!(utc instanceof Date) || utc.toISOString() !== '2000-01-01T00:00:00.000Z') {
+    throw rule('must be created with timezone: "Z"');
+  }
   const m = /^(\d+)\.(\d+)/.exec(version);
   const [major, minor] = [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0)];
   const mariadb = /mariadb/i.test(version);

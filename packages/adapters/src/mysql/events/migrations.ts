@@ -1,6 +1,6 @@
 /**
  * Schema of the MySQL event store. Indexes serve the hot queries (see docs/event-store.md):
- * the claim candidate scans, the region feed and the expired-lease scan.
+ * the claim candidate scans, the feed and the expired-lease scan.
  *
  * @module
  */
@@ -48,14 +48,18 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 2026113011,
-    name: 'relay cursors',
-    up: (p, d) => [
-      `CREATE TABLE IF NOT EXISTS \`${p}relay_cursors\` (
-        name VARCHAR(191) NOT NULL PRIMARY KEY,
-        cursor_pos BIGINT UNSIGNED NOT NULL,
-        updated_at DATETIME(3) NOT NULL
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
-    ],
+    version: 2026120610,
+    name: 'events: one feed index (seq, region)',
+    // The feed reads by position, with or without a region: one index serves both, and every
+    // change rewrites one feed index entry instead of two. Positions are unchanged, so a cursor
+    // taken before this migration stays valid after it. MySQL has no IF [NOT] EXISTS here; its
+    // atomic DDL leaves the old or the new index set, so a re-run after a crash fails loudly.
+    up: (p, d) => {
+      const add = d.mariadb ? 'ADD INDEX IF NOT EXISTS' : 'ADD INDEX';
+      const drop = d.mariadb ? 'DROP INDEX IF EXISTS' : 'DROP INDEX';
+      return [
+        `ALTER TABLE \`${p}events\` ${add} ix_seq_region (seq, region), ${drop} ix_seq, ${drop} ix_region_seq`,
+      ];
+    },
   },
 ];

@@ -17,10 +17,14 @@ import type { Pool } from 'mysql2/promise';
 import { migrate } from '../migrate.js';
 import { type MysqlOptions, type ParsedMysqlOptions, parseMysqlOptions } from '../options.js';
 import { checkServerVersion, type ManagedPool, managedPool } from '../pool.js';
-import { appendEvents, type SqlContext } from './sql/append.js';
+import { appendEvents } from './sql/append.js';
 import { claimEvents } from './sql/claim.js';
+import type { SqlContext } from './sql/context.js';
+import { feedHead, readFeed } from './sql/feed.js';
+import { getEvent } from './sql/get.js';
 import { changeLease } from './sql/lease.js';
-import { feedHead, getEvent, pruneEvents, queryEvents, readFeed } from './sql/read.js';
+import { pruneEvents } from './sql/prune.js';
+import { queryEvents } from './sql/query.js';
 import { transitionEvents } from './sql/transition.js';
 
 /** Options of {@link MysqlEventStoreDriver}. */

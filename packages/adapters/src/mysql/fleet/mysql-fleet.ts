@@ -19,11 +19,14 @@ import {
 import type { FleetDriver, ServerRecord } from '@ctlplane/core/driver';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { type MysqlOptions, parseMysqlOptions } from '../options.js';
-import { type ManagedPool, managedPool, runQuery } from '../pool.js';
+import { type ManagedPool, managedPool } from '../pool.js';
+import { runQuery } from '../transaction.js';
 import { FLEET_SLOTS } from './migrations.js';
-import { type FleetSqlContext, releaseSql, reserveSql } from './reserve.js';
 import { ALLOCATION_COLUMNS, byKey, fleetTables, SERVER_COLUMNS, toAllocation, toServer } from './rows.js';
 import { FleetSlots } from './slots.js';
+import type { FleetSqlContext } from './sql/context.js';
+import { releaseSql } from './sql/release.js';
+import { reserveSql } from './sql/reserve.js';
 
 /** Options of {@link MysqlFleetDriver}: the shared MySQL connection options. */
 export type MysqlFleetOptions = MysqlOptions;

@@ -7,7 +7,8 @@
 import type { RelayCursorStore } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { type MysqlOptions, type ParsedMysqlOptions, parseMysqlOptions } from '../options.js';
-import { type ManagedPool, managedPool, runQuery } from '../pool.js';
+import { type ManagedPool, managedPool } from '../pool.js';
+import { runQuery } from '../transaction.js';
 
 /**
  * Durable relay cursors. Share the event store's pool: `new MysqlCursorStore({ pool: driver.pool })`.

@@ -1,107 +1,100 @@
 /**
- * Batch append, in one pass: the feed counter row is locked first and held to commit, rows are
- * inserted with their final feed positions, the counter is advanced, and the transaction commits.
- * Appends are therefore numbered (and their auto-increment ids allocated) in commit order; other
- * writers (transitions, claims) take the same lock in their final round trip. Either way, once a
- * feed position is visible every lower one is visible or never will be (docs/event-store.md).
+ * Batch append. Idempotency keys are looked up first without a lock (a round trip only when the
+ * batch has keys). Then, in one round trip, the feed counter is locked, the new rows are inserted
+ * with their final positions, the counter is advanced and the transaction commits: appends are
+ * numbered in commit order. Two appends racing on one new key are serialised by the counter; the
+ * second fails on the unique key, rolls back, and its retry returns the first one's event.
  *
  * @module
  */
 import type { StoredEvent } from '@ctlplane/core';
 import type { AppendRecord } from '@ctlplane/core/driver';
-import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { inTransaction } from '../../pool.js';
+import { inTransaction, runQuery } from '../../transaction.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
+import type { SqlContext } from './context.js';
+import { NEXT_POSITION, READ_META, SET_NOW, saveCounter, takeCounter } from './feed-counter.js';
 
-/** @internal Test hook and pool shared by the SQL operations. */
-export interface SqlContext {
-  readonly pool: Pool;
-  readonly prefix: string;
-  readonly beforeCommit?: ((operation: string) => Promise<void>) | undefined;
+async function existingByKey(
+  ctx: SqlContext,
+  records: readonly AppendRecord[],
+): Promise<Map<string, StoredEvent>> {
+  const keys = [...new Set(records.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : [])))];
+  if (keys.length === 0) return new Map();
+  const rows = await runQuery<unknown[]>(
+    ctx.pool,
+    'append',
+    `SELECT ${EVENT_COLUMNS} FROM \`${ctx.prefix}events\` WHERE idempotency_key IN (?)`,
+    [keys],
+  );
+  return new Map(rows.map(toEvent).map((e) => [e.idempotencyKey!, e]));
 }
 
 /** @internal */
-export function appendEvents(ctx: SqlContext, records: readonly AppendRecord[]): Promise<StoredEvent[]> {
+export async function appendEvents(
+  ctx: SqlContext,
+  records: readonly AppendRecord[],
+): Promise<StoredEvent[]> {
   const t = `\`${ctx.prefix}events\``;
-  const keys = [...new Set(records.flatMap((r) => (r.idempotencyKey ? [r.idempotencyKey] : [])))];
-  return inTransaction(
+  const existing = await existingByKey(ctx, records);
+  // Indexes of the records to insert: the first record of each new key, and every unkeyed one.
+  const fresh: number[] = [];
+  const seen = new Set<string>();
+  records.forEach((r, i) => {
+    if (r.idempotencyKey && (existing.has(r.idempotencyKey) || seen.has(r.idempotencyKey))) return;
+    if (r.idempotencyKey) seen.add(r.idempotencyKey);
+    fresh.push(i);
+  });
+  if (fresh.length === 0) return records.map((r) => existing.get(r.idempotencyKey!)!);
+  const params: unknown[] = [];
+  const tuples = fresh.map((index) => {
+    const r = records[index]!;
+    params.push(r.type, r.region, r.serverId, r.status, r.idempotencyKey, JSON.stringify(r.payload));
+    return `(${NEXT_POSITION}, ?, ?, ?, ?, ?, ?, @now, @now)`;
+  });
+  const results = await inTransaction(
     ctx.pool,
     'append',
-    async (tx) => {
-      // Lock the counter first: concurrent appends with the same idempotency key serialise here,
-      // so the existence check below cannot race.
-      const [, lock, now, found] = await tx.query<
-        [unknown, RowDataPacket[], RowDataPacket[], RowDataPacket[]]
-      >(
-        `SET @now := UTC_TIMESTAMP(3); SELECT v FROM \`${ctx.prefix}feed_seq\` WHERE id = 1 FOR UPDATE; SELECT CAST(@now AS DATETIME(3)) AS now; ` +
-          `SELECT ${EVENT_COLUMNS} FROM ${t} WHERE idempotency_key IN (?)`,
-        [keys.length > 0 ? keys : [null]],
-      );
-      const base = Number(lock[0]?.v ?? 0);
-      const createdAt = now[0]!.now as Date;
-      const existing = new Map<string, StoredEvent>();
-      for (const row of found) {
-        const e = toEvent(row);
-        existing.set(e.idempotencyKey!, e);
-      }
-      const fresh: number[] = [];
-      const seen = new Set<string>();
-      records.forEach((r, i) => {
-        if (r.idempotencyKey && (existing.has(r.idempotencyKey) || seen.has(r.idempotencyKey))) return;
-        if (r.idempotencyKey) seen.add(r.idempotencyKey);
-        fresh.push(i);
-      });
-      if (fresh.length === 0) {
-        await tx.commit('DO 0');
-        return records.map((r) => existing.get(r.idempotencyKey!)!);
-      }
-      const params: unknown[] = [];
-      const tuples = fresh.map((index, i) => {
-        const r = records[index]!;
-        params.push(
-          base + i + 1,
-          r.type,
-          r.region,
-          r.serverId,
-          r.status,
-          r.idempotencyKey,
-          JSON.stringify(r.payload),
-        );
-        return '(?, ?, ?, ?, ?, ?, ?, @now, @now)';
-      });
-      params.push(base + fresh.length, base, base + fresh.length);
-      const [, , ids] = await tx.commit<[unknown, unknown, RowDataPacket[]]>(
-        `INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${tuples.join(', ')}; ` +
-          `UPDATE \`${ctx.prefix}feed_seq\` SET v = ? WHERE id = 1; ` +
-          `SELECT id FROM ${t} WHERE seq > ? AND seq <= ? ORDER BY seq`,
-        params,
-      );
-      const out = new Map<number, StoredEvent>();
-      fresh.forEach((index, i) => {
-        const r = records[index]!;
-        const e: StoredEvent = {
-          id: Number(ids[i]!.id),
-          seq: base + i + 1,
-          type: r.type,
-          payload: r.payload,
-          region: r.region,
-          serverId: r.serverId,
-          status: r.status,
-          attempts: 0,
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          idempotencyKey: r.idempotencyKey,
-          error: null,
-          result: null,
-          version: 1,
-          createdAt,
-          updatedAt: createdAt,
-        };
-        out.set(index, e);
-        if (r.idempotencyKey) existing.set(r.idempotencyKey, e);
-      });
-      return records.map((r, i) => out.get(i) ?? existing.get(r.idempotencyKey!)!);
-    },
+    (tx) =>
+      tx.commit([
+        SET_NOW,
+        ...takeCounter(ctx.prefix),
+        {
+          sql: `INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${tuples.join(', ')}`,
+          params,
+        },
+        saveCounter(ctx.prefix),
+        READ_META,
+        { sql: `SELECT id FROM ${t} WHERE seq > @base AND seq <= @s ORDER BY seq`, name: 'ids' },
+      ]),
     ctx.beforeCommit,
   );
+  const meta = results.row('meta');
+  const base = Number(meta.base);
+  const createdAt = meta.now as Date;
+  const ids = results.rows('ids');
+  const stored = new Map<number, StoredEvent>();
+  fresh.forEach((index, i) => {
+    const r = records[index]!;
+    const e: StoredEvent = {
+      id: Number(ids[i]!.id),
+      seq: base + i + 1,
+      type: r.type,
+      payload: r.payload,
+      region: r.region,
+      serverId: r.serverId,
+      status: r.status,
+      attempts: 0,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      idempotencyKey: r.idempotencyKey,
+      error: null,
+      result: null,
+      version: 1,
+      createdAt,
+      updatedAt: createdAt,
+    };
+    stored.set(index, e);
+    if (r.idempotencyKey) existing.set(r.idempotencyKey, e);
+  });
+  return records.map((r, i) => stored.get(i) ?? existing.get(r.idempotencyKey!)!);
 }

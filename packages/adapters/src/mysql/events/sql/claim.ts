@@ -1,106 +1,93 @@
 /**
- * Claims without deadlocks. A naive `SELECT … WHERE status = ? FOR UPDATE SKIP LOCKED` locks
- * secondary-index records and gaps, and deadlocks against status updates under concurrency.
- * Here: (1) pick candidate ids with a plain, non-locking read of an index; (2) lock those rows by
- * primary key only, re-checking the claim condition, with SKIP LOCKED; (3) update them, take the
- * feed counter and commit in one round trip. READ COMMITTED means no gap locks anywhere.
+ * Claims in one round trip, without a herd. A claim takes the feed counter first, so claimers
+ * pass one at a time through a short critical section and each finds the oldest work nobody has
+ * taken yet, whatever their number. Inside it, a non-locking read of a small window of candidates
+ * (an index range, oldest first) is joined back by primary key and locked with SKIP LOCKED: rows a
+ * transition holds are skipped, so the claim never waits while it holds the counter, and no
+ * secondary-index record is ever locked (a locking scan of the status index would block the
+ * status updates of the rows it skipped, and deadlock against their counter wait). The locked
+ * rows are then updated, numbered and read back, and the transaction commits.
  *
  * @module
  */
 import type { ClaimInput, StoredEvent } from '@ctlplane/core';
-import type { RowDataPacket } from 'mysql2/promise';
-import { inTransaction } from '../../pool.js';
+import type { Statement } from '../../round-trip.js';
+import { inTransaction } from '../../transaction.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
-import type { SqlContext } from './append.js';
-import { conditions } from './where.js';
+import type { SqlContext } from './context.js';
+import { NEXT_POSITION, SET_NOW, saveCounter, takeCounter } from './feed-counter.js';
+import { IDS_TABLE } from './ids.js';
+import { andClauses, conditions } from './where.js';
 
-const NOW = 'UTC_TIMESTAMP(3)';
+/** Candidates read per claim beyond its limit: rows locked by in-flight transitions are skipped. */
+const SPARE_CANDIDATES = 16;
+
+/** Fresh and lease-expired candidates, and the claimable condition re-checked on the locked row. */
 const CLAIMABLE = {
-  pending: `status = 'pending' AND (lease_expires_at IS NULL OR lease_expires_at <= ${NOW})`,
-  placed: `(status = 'placed' OR (status IN ('claimed', 'running') AND lease_expires_at <= ${NOW}))`,
+  pending: {
+    fresh: "status = 'pending' AND lease_expires_at IS NULL",
+    expired: "status = 'pending' AND lease_expires_at <= @now",
+    recheck: "e.status = 'pending' AND (e.lease_expires_at IS NULL OR e.lease_expires_at <= @now)",
+    to: 'pending',
+  },
+  placed: {
+    fresh: "status = 'placed'",
+    expired: "status IN ('claimed', 'running') AND lease_expires_at <= @now",
+    recheck: "(e.status = 'placed' OR (e.status IN ('claimed', 'running') AND e.lease_expires_at <= @now))",
+    to: 'claimed',
+  },
 } as const;
 
-function filters(input: ClaimInput): { sql: string; params: unknown[] } {
-  const { clauses: parts, params } = conditions([
+/** @internal The statements of one claim; the claimed rows come back as `claimed`. */
+export function claimStatements(prefix: string, input: ClaimInput): Statement[] {
+  const t = `\`${prefix}events\``;
+  const c = CLAIMABLE[input.status ?? 'placed'];
+  const f = conditions([
     ['server_id = ?', input.serverId],
     ['region = ?', input.region],
     ['type IN (?)', input.types],
   ]);
-  return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
+  const window = input.limit + SPARE_CANDIDATES;
+  const candidates =
+    `(SELECT id FROM ${t} WHERE ${c.fresh}${andClauses(f)} ORDER BY id LIMIT ?) UNION ALL ` +
+    `(SELECT id FROM ${t} WHERE ${c.expired}${andClauses(f)} ORDER BY id LIMIT ?)`;
+  return [
+    SET_NOW,
+    ...takeCounter(prefix),
+    {
+      sql:
+        `SELECT JSON_ARRAYAGG(x.id) INTO @ids FROM (SELECT e.id FROM (${candidates}) AS c ` +
+        `JOIN ${t} AS e FORCE INDEX (PRIMARY) ON e.id = c.id WHERE ${c.recheck}${andClauses(f, 'e.')} ` +
+        'ORDER BY e.id LIMIT ? FOR UPDATE SKIP LOCKED) AS x',
+      params: [...f.params, window, ...f.params, window, ...f.params, input.limit],
+    },
+    {
+      sql:
+        `UPDATE ${IDS_TABLE} JOIN ${t} AS e ON e.id = j.id SET e.status = ?, e.lease_owner = ?, ` +
+        'e.lease_expires_at = DATE_ADD(@now, INTERVAL ? MICROSECOND), e.attempts = e.attempts + 1, ' +
+        `e.version = e.version + 1, e.seq = ${NEXT_POSITION}, e.updated_at = @now`,
+      params: [c.to, input.owner, input.leaseMs * 1000],
+    },
+    saveCounter(prefix),
+    {
+      sql: `SELECT ${qualified('e')} FROM ${IDS_TABLE} JOIN ${t} AS e ON e.id = j.id ORDER BY e.id`,
+      name: 'claimed',
+    },
+  ];
 }
 
-/** Candidate scans; each is served by `ix_status_lease (status, lease_expires_at, id)` or a filter index. */
-function candidateSql(p: string, status: 'pending' | 'placed', f: string): string {
-  const t = `\`${p}events\``;
-  const unleased = (s: string) =>
-    `SELECT id FROM ${t} WHERE status = '${s}' AND lease_expires_at IS NULL${f} ORDER BY id LIMIT ?`;
-  const expired = (s: string) =>
-    `SELECT id FROM ${t} WHERE status IN (${s}) AND lease_expires_at <= ${NOW}${f} LIMIT ?`;
-  return status === 'pending'
-    ? `${unleased('pending')}; ${expired("'pending'")}`
-    : `${unleased('placed')}; ${expired("'claimed', 'running'")}`;
+function qualified(alias: string): string {
+  return EVENT_COLUMNS.split(', ')
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
 }
 
-/** @internal */
+/** @internal Claim up to `input.limit` events, oldest first, in one round trip. */
 export function claimEvents(ctx: SqlContext, input: ClaimInput): Promise<StoredEvent[]> {
-  const p = ctx.prefix;
-  const status = input.status ?? 'placed';
-  const f = filters(input);
-  // Oversample so that concurrent claimers that see the same candidates still fill their batch.
-  const sample = Math.min(input.limit * 4 + 8, 4_000);
   return inTransaction(
     ctx.pool,
     'claim',
-    async (tx) => {
-      const [fifo, stale] = await tx.query<[RowDataPacket[], RowDataPacket[]]>(
-        candidateSql(p, status, f.sql),
-        [...f.params, sample, ...f.params, sample],
-      );
-      const candidates = [...new Set([...stale, ...fifo].map((r) => Number(r.id)))];
-      if (candidates.length === 0) {
-        await tx.commit('DO 0');
-        return [];
-      }
-      const locked = await tx.query<RowDataPacket[]>(
-        `SELECT ${EVENT_COLUMNS} FROM \`${p}events\` FORCE INDEX (PRIMARY) WHERE id IN (?) AND ${CLAIMABLE[status]}${f.sql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-        [candidates, ...f.params, input.limit],
-      );
-      if (locked.length === 0) {
-        await tx.commit('DO 0');
-        return [];
-      }
-      const rows = locked.map(toEvent);
-      const [, , meta] = await tx.commit<[unknown, unknown, RowDataPacket[]]>(
-        [
-          'SET @now := UTC_TIMESTAMP(3)',
-          `UPDATE \`${p}feed_seq\` SET v = (@s := v) + ? WHERE id = 1`,
-          'SELECT @s AS base, CAST(@now AS DATETIME(3)) AS now',
-          `UPDATE \`${p}events\` SET status = ?, lease_owner = ?, lease_expires_at = DATE_ADD(@now, INTERVAL ? MICROSECOND), attempts = attempts + 1, version = version + 1, seq = (@s := @s + 1), updated_at = @now WHERE id IN (?) ORDER BY id`,
-        ].join('; '),
-        [
-          rows.length,
-          status === 'pending' ? 'pending' : 'claimed',
-          input.owner,
-          input.leaseMs * 1000,
-          rows.map((r) => r.id),
-        ],
-      );
-      // Numbered in id order by the UPDATE above; the values are the ones it wrote.
-      const base = Number(meta[0]!.base);
-      const now = meta[0]!.now as Date;
-      return rows.map(
-        (e, i): StoredEvent => ({
-          ...e,
-          status: status === 'pending' ? 'pending' : 'claimed',
-          leaseOwner: input.owner,
-          leaseExpiresAt: new Date(now.getTime() + input.leaseMs),
-          attempts: e.attempts + 1,
-          version: e.version + 1,
-          seq: base + i + 1,
-          updatedAt: now,
-        }),
-      );
-    },
+    async (tx) => (await tx.commit(claimStatements(ctx.prefix, input))).rows('claimed').map(toEvent),
     ctx.beforeCommit,
   );
 }

@@ -6,7 +6,7 @@
  */
 import { ConflictError, NotFoundError, type StoredEvent } from '@ctlplane/core';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { runQuery } from '../../pool.js';
+import { runQuery } from '../../transaction.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 
 const NOW = 'UTC_TIMESTAMP(3)';

@@ -16,3 +16,8 @@ export function conditions(pairs: readonly (readonly [string, unknown])[]): Cond
   const kept = pairs.filter(([, v]) => v !== undefined);
   return { clauses: kept.map(([c]) => c), params: kept.map(([, v]) => v) };
 }
+
+/** @internal The clauses as ` AND …` suffixes, with columns qualified by `alias` when given. */
+export function andClauses(c: Conditions, alias = ''): string {
+  return c.clauses.map((clause) => ` AND ${alias}${clause}`).join('');
+}

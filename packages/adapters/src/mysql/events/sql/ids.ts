@@ -1,0 +1,11 @@
+/**
+ * A list of ids held in the session variable `@ids` (a JSON array) between the statements of one
+ * round trip, and joined back by primary key through `JSON_TABLE`.
+ *
+ * @internal
+ * @module
+ */
+
+/** The rows of `@ids`, as a table `j` with column `id`. */
+export const IDS_TABLE =
+  "JSON_TABLE(COALESCE(@ids, '[]'), '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j";

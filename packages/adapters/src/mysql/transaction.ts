@@ -1,0 +1,111 @@
+/**
+ * Transactions and single round trips on a backend's pool, with driver errors mapped to typed
+ * errors once.
+ *
+ * @internal
+ * @module
+ */
+import { isCtlplaneError } from '@ctlplane/core';
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import { isConnectionError, mapMysqlError } from './errors.js';
+import { nameResults, type Results, type Statement, scriptText } from './round-trip.js';
+
+const BEGIN: readonly Statement[] = [
+  { sql: 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' },
+  { sql: 'START TRANSACTION' },
+];
+const COMMIT: Statement = { sql: 'COMMIT' };
+
+/** @internal A transaction on one pooled connection. */
+export interface Tx {
+  /** Run statements inside the transaction, in one round trip. */
+  run(statements: readonly Statement[]): Promise<Results>;
+  /**
+   * Run the last statements and COMMIT in the same round trip. `locking` statements (row locks
+   * the transaction may wait for) run first in that round trip, or, when a `beforeCommit` test
+   * hook is set, in a round trip of their own before the hook.
+   */
+  commit(statements: readonly Statement[], locking?: readonly Statement[]): Promise<Results>;
+}
+
+/**
+ * @internal Run `fn` in a READ COMMITTED transaction: record locks only, no gap locks. The
+ * transaction starts with the first statement's round trip, not one of its own. Errors are
+ * mapped to typed errors; a lost connection before the commit is marked transient.
+ */
+export async function inTransaction<T>(
+  pool: Pool,
+  operation: string,
+  fn: (tx: Tx) => Promise<T>,
+  beforeCommit?: (operation: string) => Promise<void>,
+): Promise<T> {
+  let conn: PoolConnection;
+  try {
+    conn = await pool.getConnection();
+  } catch (err) {
+    throw mapMysqlError(err, operation);
+  }
+  let committing = false;
+  let broken = false;
+  let begun = false;
+  const send = async (statements: readonly Statement[]): Promise<Results> => {
+    const all = begun ? statements : [...BEGIN, ...statements];
+    begun = true;
+    const { sql, params } = scriptText(all);
+    const [raw] = await conn.query(sql, params);
+    return nameResults(all, raw);
+  };
+  const tx: Tx = {
+    run: send,
+    commit: async (statements, locking = []) => {
+      if (!beforeCommit) {
+        committing = true;
+        return send([...locking, ...statements, COMMIT]);
+      }
+      const held = locking.length > 0 ? await send(locking) : null;
+      await beforeCommit(operation);
+      committing = true;
+      const last = await send([...statements, COMMIT]);
+      return held ? held.merge(last) : last;
+    },
+  };
+  try {
+    return await fn(tx);
+  } catch (err) {
+    broken = isConnectionError(err);
+    if (!broken && begun) await conn.query('ROLLBACK').catch(() => (broken = true));
+    if (isCtlplaneError(err)) throw err;
+    throw mapMysqlError(err, operation, committing);
+  } finally {
+    if (broken) conn.destroy();
+    else conn.release();
+  }
+}
+
+/** @internal Run statements outside a transaction (each autocommits), in one round trip. */
+export async function runScript(
+  pool: Pool,
+  operation: string,
+  statements: readonly Statement[],
+): Promise<Results> {
+  const { sql, params } = scriptText(statements);
+  try {
+    return nameResults(statements, (await pool.query(sql, params))[0]);
+  } catch (err) {
+    throw mapMysqlError(err, operation);
+  }
+}
+
+/** @internal Run one statement outside a transaction, with errors mapped. */
+export async function runQuery<T>(
+  pool: Pool,
+  operation: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T> {
+  try {
+    return (await pool.query(sql, params))[0] as T;
+  } catch (err) {
+    throw mapMysqlError(err, operation);
+  }
+}

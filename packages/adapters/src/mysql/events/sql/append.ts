@@ -12,7 +12,7 @@ import type { AppendRecord } from '@ctlplane/core/driver';
 import { inTransaction, runQuery } from '../../transaction.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './context.js';
-import { NEXT_POSITION, READ_META, SET_NOW, saveCounter, takeCounter } from './feed-counter.js';
+import { advanceCounter, positionAt, READ_META, SET_NOW, takeCounter } from './feed-counter.js';
 
 async function existingByKey(
   ctx: SqlContext,
@@ -46,10 +46,10 @@ export async function appendEvents(
   });
   if (fresh.length === 0) return records.map((r) => existing.get(r.idempotencyKey!)!);
   const params: unknown[] = [];
-  const tuples = fresh.map((index) => {
+  const tuples = fresh.map((index, i) => {
     const r = records[index]!;
     params.push(r.type, r.region, r.serverId, r.status, r.idempotencyKey, JSON.stringify(r.payload));
-    return `(${NEXT_POSITION}, ?, ?, ?, ?, ?, ?, @now, @now)`;
+    return `(${positionAt(i + 1)}, ?, ?, ?, ?, ?, ?, @now, @now)`;
   });
   const results = await inTransaction(
     ctx.pool,
@@ -62,9 +62,13 @@ export async function appendEvents(
           sql: `INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${tuples.join(', ')}`,
           params,
         },
-        saveCounter(ctx.prefix),
+        advanceCounter(ctx.prefix, fresh.length),
         READ_META,
-        { sql: `SELECT id FROM ${t} WHERE seq > @base AND seq <= @s ORDER BY seq`, name: 'ids' },
+        {
+          sql: `SELECT id FROM ${t} WHERE seq > @base AND seq <= @base + ? ORDER BY seq`,
+          params: [fresh.length],
+          name: 'ids',
+        },
       ]),
     ctx.beforeCommit,
   );

@@ -15,7 +15,7 @@ import type { Statement } from '../../round-trip.js';
 import { inTransaction } from '../../transaction.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './context.js';
-import { NEXT_POSITION, SET_NOW, saveCounter, takeCounter } from './feed-counter.js';
+import { positionAt, SET_NOW, takeCounter } from './feed-counter.js';
 import { IDS_TABLE } from './ids.js';
 import { andClauses, conditions } from './where.js';
 
@@ -31,7 +31,7 @@ const CLAIMABLE = {
     to: 'pending',
   },
   placed: {
-    fresh: "status = 'placed'",
+    fresh: "status = 'placed' AND lease_expires_at IS NULL",
     expired: "status IN ('claimed', 'running') AND lease_expires_at <= @now",
     recheck: "(e.status = 'placed' OR (e.status IN ('claimed', 'running') AND e.lease_expires_at <= @now))",
     to: 'claimed',
@@ -65,10 +65,11 @@ export function claimStatements(prefix: string, input: ClaimInput): Statement[] 
       sql:
         `UPDATE ${IDS_TABLE} JOIN ${t} AS e ON e.id = j.id SET e.status = ?, e.lease_owner = ?, ` +
         'e.lease_expires_at = DATE_ADD(@now, INTERVAL ? MICROSECOND), e.attempts = e.attempts + 1, ' +
-        `e.version = e.version + 1, e.seq = ${NEXT_POSITION}, e.updated_at = @now`,
+        `e.version = e.version + 1, e.seq = ${positionAt('j.n')}, e.updated_at = @now`,
       params: [c.to, input.owner, input.leaseMs * 1000],
     },
-    saveCounter(prefix),
+    // Every locked row was numbered: the counter moves past the last one.
+    { sql: `UPDATE \`${prefix}feed_seq\` SET v = @base + COALESCE(JSON_LENGTH(@ids), 0) WHERE id = 1` },
     {
       sql: `SELECT ${qualified('e')} FROM ${IDS_TABLE} JOIN ${t} AS e ON e.id = j.id ORDER BY e.id`,
       name: 'claimed',

@@ -17,10 +17,25 @@ export function takeCounter(prefix: string): Statement[] {
   ];
 }
 
-/** The next position, as an SQL expression evaluated once per row written. */
+/**
+ * The next position, as an SQL expression evaluated once per row written, for statements that
+ * may leave some of their rows alone (a refused compare-and-set). Assigning a session variable
+ * per row costs MariaDB about 6 µs a row (measured: 15.7 against 10.2 ms of server CPU for an
+ * insert of 1,000 rows), so writes that number every row they name use {@link positionAt}.
+ */
 export const NEXT_POSITION = '(@s := @s + 1)';
 
-/** Store the last position this write handed out. */
+/** The `k`-th position (1-based) of a write that numbers all its rows; then {@link advanceCounter}. */
+export function positionAt(k: number | string): string {
+  return `@base + ${k}`;
+}
+
+/** Store the last position of a write that numbered `count` rows with {@link positionAt}. */
+export function advanceCounter(prefix: string, count: number): Statement {
+  return { sql: `UPDATE \`${prefix}feed_seq\` SET v = @base + ? WHERE id = 1`, params: [count] };
+}
+
+/** Store the last position this write handed out with {@link NEXT_POSITION}. */
 export function saveCounter(prefix: string): Statement {
   return { sql: `UPDATE \`${prefix}feed_seq\` SET v = @s WHERE id = 1` };
 }

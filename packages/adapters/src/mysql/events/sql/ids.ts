@@ -6,6 +6,6 @@
  * @module
  */
 
-/** The rows of `@ids`, as a table `j` with column `id`. */
+/** The rows of `@ids`, as a table `j` with columns `n` (1-based position in the list) and `id`. */
 export const IDS_TABLE =
-  "JSON_TABLE(COALESCE(@ids, '[]'), '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS j";
+  "JSON_TABLE(COALESCE(@ids, '[]'), '$[*]' COLUMNS (n FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) AS j";

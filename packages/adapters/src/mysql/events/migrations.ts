@@ -49,16 +49,23 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2026120610,
-    name: 'events: one feed index (seq, region)',
-    // The feed reads by position, with or without a region: one index serves both, and every
-    // change rewrites one feed index entry instead of two. Positions are unchanged, so a cursor
-    // taken before this migration stays valid after it. MySQL has no IF [NOT] EXISTS here; its
-    // atomic DDL leaves the old or the new index set, so a re-run after a crash fails loudly.
+    name: 'events: indexes of the one-round-trip claims and the single feed index',
+    // The feed reads by position, with or without a region: one (seq, region) index serves both,
+    // and every change rewrites one feed index entry instead of two. The claim windows read
+    // unleased (or lease-expired) candidates of a status and server, or of a status and region,
+    // in id order straight from an index: the lease joins those two indexes (without it MariaDB
+    // intersected two indexes and sorted). Positions are unchanged, so a cursor taken before this
+    // migration stays valid after it. Dropping first keeps a re-run after a crash safe on MariaDB
+    // (IF [NOT] EXISTS); MySQL has no IF [NOT] EXISTS here, so a re-run there fails loudly.
     up: (p, d) => {
       const add = d.mariadb ? 'ADD INDEX IF NOT EXISTS' : 'ADD INDEX';
       const drop = d.mariadb ? 'DROP INDEX IF EXISTS' : 'DROP INDEX';
+      const t = `\`${p}events\``;
       return [
-        `ALTER TABLE \`${p}events\` ${add} ix_seq_region (seq, region), ${drop} ix_seq, ${drop} ix_region_seq`,
+        `ALTER TABLE ${t} ${add} ix_seq_region (seq, region), ${drop} ix_seq, ${drop} ix_region_seq`,
+        // IF NOT EXISTS is judged before the statement runs: drop and add in statements of their own.
+        `ALTER TABLE ${t} ${drop} ix_status_server, ${drop} ix_status_region`,
+        `ALTER TABLE ${t} ${add} ix_status_server (status, server_id, lease_expires_at), ${add} ix_status_region (status, region, lease_expires_at)`,
       ];
     },
   },

@@ -15,7 +15,7 @@ import type { Statement } from '../../round-trip.js';
 import { inTransaction } from '../../transaction.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './context.js';
-import { positionAt, SET_NOW, takeCounter } from './feed-counter.js';
+import { advanceCounter, positionAt, SET_NOW, takeCounter } from './feed-counter.js';
 import { IDS_TABLE } from './ids.js';
 import { andClauses, conditions } from './where.js';
 
@@ -48,18 +48,28 @@ export function claimStatements(prefix: string, input: ClaimInput): Statement[] 
     ['type IN (?)', input.types],
   ]);
   const window = input.limit + SPARE_CANDIDATES;
+  // The index that reads the window in id order; left to itself MariaDB may intersect two.
+  const index = input.serverId ? 'ix_status_server' : input.region ? 'ix_status_region' : 'ix_status_lease';
+  const from = `${t} FORCE INDEX (${index})`;
   const candidates =
-    `(SELECT id FROM ${t} WHERE ${c.fresh}${andClauses(f)} ORDER BY id LIMIT ?) UNION ALL ` +
-    `(SELECT id FROM ${t} WHERE ${c.expired}${andClauses(f)} ORDER BY id LIMIT ?)`;
+    `(SELECT id FROM ${from} WHERE ${c.fresh}${andClauses(f)} ORDER BY id LIMIT ?) UNION ALL ` +
+    `(SELECT id FROM ${from} WHERE ${c.expired}${andClauses(f)} ORDER BY id LIMIT ?)`;
+  const windowParams = [...f.params, window, ...f.params, window];
   return [
     SET_NOW,
-    ...takeCounter(prefix),
+    // An idle claimer must not queue on the counter: look for a candidate first, without a lock.
+    {
+      sql: `SELECT COUNT(*) INTO @found FROM ((SELECT 1 FROM ${from} WHERE ${c.fresh}${andClauses(f)} LIMIT 1) UNION ALL (SELECT 1 FROM ${from} WHERE ${c.expired}${andClauses(f)} LIMIT 1)) AS any_candidate`,
+      params: [...f.params, ...f.params],
+    },
+    // Taken only when there is work (MariaDB folds the @found test: no row is read, or locked, otherwise).
+    ...takeCounter(prefix, '@found > 0'),
     {
       sql:
         `SELECT JSON_ARRAYAGG(x.id) INTO @ids FROM (SELECT e.id FROM (${candidates}) AS c ` +
-        `JOIN ${t} AS e FORCE INDEX (PRIMARY) ON e.id = c.id WHERE ${c.recheck}${andClauses(f, 'e.')} ` +
+        `JOIN ${t} AS e FORCE INDEX (PRIMARY) ON e.id = c.id WHERE @base IS NOT NULL AND ${c.recheck}${andClauses(f, 'e.')} ` +
         'ORDER BY e.id LIMIT ? FOR UPDATE SKIP LOCKED) AS x',
-      params: [...f.params, window, ...f.params, window, ...f.params, input.limit],
+      params: [...windowParams, ...f.params, input.limit],
     },
     {
       sql:
@@ -69,7 +79,7 @@ export function claimStatements(prefix: string, input: ClaimInput): Statement[] 
       params: [c.to, input.owner, input.leaseMs * 1000],
     },
     // Every locked row was numbered: the counter moves past the last one.
-    { sql: `UPDATE \`${prefix}feed_seq\` SET v = @base + COALESCE(JSON_LENGTH(@ids), 0) WHERE id = 1` },
+    advanceCounter(prefix, 'COALESCE(JSON_LENGTH(@ids), 0)'),
     {
       sql: `SELECT ${qualified('e')} FROM ${IDS_TABLE} JOIN ${t} AS e ON e.id = j.id ORDER BY e.id`,
       name: 'claimed',

@@ -9,10 +9,17 @@
  */
 import type { Statement } from '../../round-trip.js';
 
-/** Lock the counter; `@s` is the last position handed out and `@base` where this write starts. */
-export function takeCounter(prefix: string): Statement[] {
+/**
+ * Lock the counter; `@s` is the last position handed out and `@base` where this write starts.
+ * With `when` (an SQL condition on session variables), only when it holds: `@base` is then NULL
+ * and the counter untouched, and later statements test `@base IS NOT NULL`.
+ */
+export function takeCounter(prefix: string, when?: string): Statement[] {
   return [
-    { sql: `SELECT v INTO @s FROM \`${prefix}feed_seq\` WHERE id = 1 FOR UPDATE` },
+    { sql: 'SET @s := NULL' },
+    {
+      sql: `SELECT v INTO @s FROM \`${prefix}feed_seq\` WHERE id = 1${when ? ` AND ${when}` : ''} FOR UPDATE`,
+    },
     { sql: 'SET @base := @s' },
   ];
 }
@@ -30,9 +37,15 @@ export function positionAt(k: number | string): string {
   return `@base + ${k}`;
 }
 
-/** Store the last position of a write that numbered `count` rows with {@link positionAt}. */
-export function advanceCounter(prefix: string, count: number): Statement {
-  return { sql: `UPDATE \`${prefix}feed_seq\` SET v = @base + ? WHERE id = 1`, params: [count] };
+/**
+ * Store the last position of a write that numbered `count` rows with {@link positionAt}: a number,
+ * or an SQL expression. Does nothing when the counter was not taken.
+ */
+export function advanceCounter(prefix: string, count: number | string): Statement {
+  const t = `\`${prefix}feed_seq\``;
+  return typeof count === 'number'
+    ? { sql: `UPDATE ${t} SET v = @base + ? WHERE id = 1 AND @base IS NOT NULL`, params: [count] }
+    : { sql: `UPDATE ${t} SET v = @base + ${count} WHERE id = 1 AND @base IS NOT NULL` };
 }
 
 /** Store the last position this write handed out with {@link NEXT_POSITION}. */

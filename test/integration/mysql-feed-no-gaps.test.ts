@@ -18,7 +18,7 @@ describeWith('mysql', 'MySQL feed: no gaps when transactions commit out of id or
   const slowDriver = new MysqlEventStoreDriver({
     url: mysqlUrl(),
     tablePrefix,
-    beforeCommit: async (op) => {
+    beforeWrite: async (op) => {
       if (op !== 'transition' || !pauseNext) return;
       pauseNext = false;
       entered();

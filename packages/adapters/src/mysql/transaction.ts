@@ -16,14 +16,25 @@ const BEGIN: readonly Statement[] = [
 ];
 const COMMIT: Statement = { sql: 'COMMIT' };
 
+/**
+ * @internal Test hooks of a write transaction (each splits the last round trip where it runs).
+ * `beforeWrite` runs after the row locks the transaction may wait for and before it takes the
+ * feed counter; `beforeCommit` after its writes (counter held, changes not yet committed), just
+ * before COMMIT.
+ */
+export interface TxHooks {
+  readonly beforeWrite?: ((operation: string) => Promise<void>) | undefined;
+  readonly beforeCommit?: ((operation: string) => Promise<void>) | undefined;
+}
+
 /** @internal A transaction on one pooled connection. */
 export interface Tx {
   /** Run statements inside the transaction, in one round trip. */
   run(statements: readonly Statement[]): Promise<Results>;
   /**
    * Run the last statements and COMMIT in the same round trip. `locking` statements (row locks
-   * the transaction may wait for) run first in that round trip, or, when a `beforeCommit` test
-   * hook is set, in a round trip of their own before the hook.
+   * the transaction may wait for) run first in that round trip. Test hooks split it: locking,
+   * `beforeWrite`, statements, `beforeCommit`, COMMIT.
    */
   commit(statements: readonly Statement[], locking?: readonly Statement[]): Promise<Results>;
 }
@@ -37,7 +48,7 @@ export async function inTransaction<T>(
   pool: Pool,
   operation: string,
   fn: (tx: Tx) => Promise<T>,
-  beforeCommit?: (operation: string) => Promise<void>,
+  hooks: TxHooks = {},
 ): Promise<T> {
   let conn: PoolConnection;
   try {
@@ -58,15 +69,22 @@ export async function inTransaction<T>(
   const tx: Tx = {
     run: send,
     commit: async (statements, locking = []) => {
-      if (!beforeCommit) {
+      const { beforeWrite, beforeCommit } = hooks;
+      if (!beforeWrite && !beforeCommit) {
         committing = true;
         return send([...locking, ...statements, COMMIT]);
       }
-      const held = locking.length > 0 ? await send(locking) : null;
-      await beforeCommit(operation);
+      let results = locking.length > 0 ? await send(locking) : null;
+      await beforeWrite?.(operation);
+      const merge = (r: Results) => (results ? results.merge(r) : r);
+      if (beforeCommit) {
+        results = merge(await send(statements));
+        await beforeCommit(operation);
+        committing = true;
+        return merge(await send([COMMIT]));
+      }
       committing = true;
-      const last = await send([...statements, COMMIT]);
-      return held ? held.merge(last) : last;
+      return merge(await send([...statements, COMMIT]));
     },
   };
   try {

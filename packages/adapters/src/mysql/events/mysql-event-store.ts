@@ -31,7 +31,15 @@ import { transitionEvents } from './sql/transition.js';
 export interface MysqlEventStoreOptions extends MysqlOptions {
   /** Apply pending migrations before the first call (default false: run `ctlplane migrate`). */
   migrate?: boolean;
-  /** @internal Test hook: awaited inside every write transaction just before it commits. */
+  /**
+   * @internal Test hook, awaited in every write transaction after the row locks it may wait for
+   * and before it takes the feed counter (holding no change yet).
+   */
+  beforeWrite?: (operation: string) => Promise<void>;
+  /**
+   * @internal Test hook, awaited in every write transaction after its writes and before COMMIT:
+   * its changes are numbered but uncommitted, and it holds the feed counter meanwhile.
+   */
   beforeCommit?: (operation: string) => Promise<void>;
 }
 
@@ -60,12 +68,12 @@ export class MysqlEventStoreDriver implements EventStoreDriver {
 
   /** @param options - connection, table prefix and pool size; validated here */
   constructor(options: MysqlEventStoreOptions) {
-    const { migrate: autoMigrate = false, beforeCommit, ...rest } = options;
+    const { migrate: autoMigrate = false, beforeWrite, beforeCommit, ...rest } = options;
     const o = parseMysqlOptions(rest, 'MysqlEventStoreDriver options');
     const mp = managedPool(o);
     this.#o = o;
     this.#pool = mp;
-    this.#ctx = { pool: mp.pool, prefix: o.tablePrefix, beforeCommit };
+    this.#ctx = { pool: mp.pool, prefix: o.tablePrefix, hooks: { beforeWrite, beforeCommit } };
     this.#ready = (async () => {
       await checkServerVersion(mp.pool);
       if (autoMigrate) await migrate({ pool: mp.pool, tablePrefix: o.tablePrefix, logger: o.logger });

@@ -70,7 +70,7 @@ export async function appendEvents(
           name: 'ids',
         },
       ]),
-    ctx.beforeCommit,
+    ctx.hooks,
   );
   const meta = results.row('meta');
   const base = Number(meta.base);

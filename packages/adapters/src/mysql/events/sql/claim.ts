@@ -99,6 +99,6 @@ export function claimEvents(ctx: SqlContext, input: ClaimInput): Promise<StoredE
     ctx.pool,
     'claim',
     async (tx) => (await tx.commit(claimStatements(ctx.prefix, input))).rows('claimed').map(toEvent),
-    ctx.beforeCommit,
+    ctx.hooks,
   );
 }

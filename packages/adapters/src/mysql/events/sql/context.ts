@@ -5,14 +5,12 @@
  * @module
  */
 import type { Pool } from 'mysql2/promise';
+import type { TxHooks } from '../../transaction.js';
 
 /** @internal */
 export interface SqlContext {
   readonly pool: Pool;
   readonly prefix: string;
-  /**
-   * Test hook, awaited in every write transaction after the row locks it may wait for and before
-   * the statements that take the feed counter, write and commit.
-   */
-  readonly beforeCommit?: ((operation: string) => Promise<void>) | undefined;
+  /** Test hooks of every write transaction. */
+  readonly hooks?: TxHooks | undefined;
 }

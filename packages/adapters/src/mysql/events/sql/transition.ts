@@ -99,7 +99,7 @@ async function transitionDistinct(
           [SET_NOW, ...takeCounter(ctx.prefix), ...writes, saveCounter(ctx.prefix), READ_META, select],
           [{ sql: `SELECT id FROM ${t} WHERE id IN (?) ORDER BY id FOR UPDATE`, params: [ids] }],
         ),
-      ctx.beforeCommit,
+      ctx.hooks,
     );
     rows = results.rows('rows').map(toEvent);
     base = Number(results.row('meta').base);

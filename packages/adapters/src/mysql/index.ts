@@ -7,7 +7,7 @@
 
 export { MysqlEventStoreDriver, type MysqlEventStoreOptions } from './events/mysql-event-store.js';
 export { MysqlFleetDriver, type MysqlFleetOptions } from './fleet/mysql-fleet.js';
-export { MIGRATIONS, type MigrateResult, migrate } from './migrate.js';
+export { MIGRATIONS, type MigrateOptions, type MigrateResult, migrate } from './migrate.js';
 export type { Migration, SqlDialect } from './migration.js';
 export { type MysqlOptions, TABLE_PREFIX_PATTERN } from './options.js';
 export { MysqlCursorStore } from './relay/mysql-cursor-store.js';

@@ -33,8 +33,16 @@ export interface MigrateResult {
   readonly serverVersion: string;
 }
 
+/** Options of {@link migrate}. */
+export interface MigrateOptions extends MysqlOptions {
+  /** Seconds to wait for another runner's lock (default 60). */
+  lockTimeoutS?: number;
+  /** Apply pending migrations up to this version only (default: all), e.g. to stage an upgrade. */
+  to?: number;
+}
+
 /**
- * Apply every pending migration.
+ * Apply every pending migration (or those up to `to`).
  *
  * @example
  * ```ts
@@ -42,8 +50,8 @@ export interface MigrateResult {
  * await migrate({ url: 'mysql://root@127.0.0.1:3306/test' });
  * ```
  */
-export async function migrate(options: MysqlOptions & { lockTimeoutS?: number }): Promise<MigrateResult> {
-  const { lockTimeoutS = 60, ...rest } = options;
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  const { lockTimeoutS = 60, to = Number.POSITIVE_INFINITY, ...rest } = options;
   const o = parseMysqlOptions(rest, 'migrate options');
   const log = o.logger.child('mysql:migrate');
   const mp = managedPool({ ...o, poolSize: 1 });
@@ -78,7 +86,7 @@ export async function migrate(options: MysqlOptions & { lockTimeoutS?: number })
       const done = new Set(rows.map((r) => Number(r.version)));
       const applied: number[] = [];
       for (const m of MIGRATIONS) {
-        if (done.has(m.version)) continue;
+        if (done.has(m.version) || m.version > to) continue;
         for (const statement of m.up(p, dialect)) await conn.query(statement);
         await conn.query(
           `INSERT IGNORE INTO \`${p}migrations\` (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(3))`,

@@ -125,6 +125,28 @@ export function transitionCases(make: MakeStore): void {
     expect(out[2]!.ok ? null : out[2]!.error).toBeInstanceOf(NotFoundError);
   });
 
+  it('applies a mixed batch: each transition its own server, version, owner, error and result', async () => {
+    const [p1, p2, p3] = await h().store.append([create(1), create(2), create(3)]);
+    const r1 = await eventIn(h().store, 'running');
+    const r2 = await eventIn(h().store, 'running');
+    const out = await h().store.transitionMany([
+      { id: p1!.id, version: p1!.version, to: 'placed', serverId: 'hv-a' },
+      { id: p2!.id, version: p2!.version, to: 'placed', serverId: 'hv-b' },
+      { id: p3!.id, version: p3!.version + 1, to: 'placed', serverId: 'hv-c' },
+      { id: r1.id, version: r1.version, leaseOwner: 'w1', to: 'done', result: { disk: 'vda' } },
+      { id: r2.id, version: r2.version, leaseOwner: 'w1', to: 'failed', error: 'image not found' },
+    ]);
+    expect(out.map((o) => o.ok)).toEqual([true, true, false, true, true]);
+    const [a, b, c, d, f] = await Promise.all([p1, p2, p3, r1, r2].map((e) => h().store.get(e!.id)));
+    expect([a!.serverId, b!.serverId, c!.serverId]).toEqual(['hv-a', 'hv-b', null]);
+    expect([a!.status, c!.status, c!.version]).toEqual(['placed', 'pending', 1]);
+    expect([d!.status, d!.result, d!.leaseOwner]).toEqual(['done', { disk: 'vda' }, null]);
+    expect([f!.status, f!.error, f!.result]).toEqual(['failed', 'image not found', null]);
+    // Each applied change has its own feed position.
+    const seqs = [a!, b!, d!, f!].map((e) => e.seq);
+    expect(new Set(seqs).size).toBe(4);
+  });
+
   it('validates transitions: no CAS token, placed without a server, bad status', async () => {
     const e = await eventIn(h().store, 'pending');
     await expect(h().store.transition({ id: e.id, to: 'placed', serverId: 's' })).rejects.toBeInstanceOf(

@@ -1,9 +1,10 @@
 /**
  * Batch transitions in one round trip, decided compare-and-set by the statements that apply
  * them. The rows are locked by primary key first (in id order, so batches never deadlock each
- * other, and before the feed counter, so nothing waits while holding it); then each group of
- * transitions that write the same values is one conditional UPDATE built from core's
- * `transitionGuard`, numbered as it applies; the rows are read back and the transaction commits.
+ * other, and before the feed counter, so nothing waits while holding it); then the transitions
+ * to each status are one conditional UPDATE built from core's `transitionGuard` (what differs
+ * between them is joined in from a JSON array), numbered as it applies; the rows are read back
+ * and the transaction commits.
  * A row the UPDATE left alone was refused (or is an idempotent no-op): core's `planTransition` on
  * that row names the reason, so the typed errors are those of every other backend.
  *
@@ -17,47 +18,68 @@ import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './context.js';
 import { NEXT_POSITION, READ_META, SET_NOW, saveCounter, takeCounter } from './feed-counter.js';
 
-/** One conditional UPDATE: every transition of a group writes the same values. */
-function updateStatement(prefix: string, g: TransitionGuard, ids: readonly number[]): Statement {
-  const set: string[] = ['status = ?'];
-  const params: unknown[] = [g.status];
-  const assign = (column: string, value: unknown) => {
-    set.push(`${column} = ?`);
-    params.push(value);
-  };
-  if (g.serverId !== undefined) assign('server_id', g.serverId);
-  if (g.clearLease) set.push('lease_owner = NULL', 'lease_expires_at = NULL');
-  if (g.error !== undefined) assign('error', g.error);
-  if (g.result !== undefined) assign('result', JSON.stringify(g.result));
-  set.push('version = version + 1', `seq = ${NEXT_POSITION}`, 'updated_at = @now');
-  const where = ['id IN (?)', 'status IN (?)'];
-  params.push(ids, g.from);
-  if (g.version !== undefined) {
-    where.push('version = ?');
-    params.push(g.version);
-  }
-  if (g.leaseOwner !== undefined) {
-    where.push('lease_owner = ?');
-    params.push(g.leaseOwner);
-  }
+/** The per-transition columns of a batch, as `JSON_TABLE` reads them from the JSON array parameter. */
+const INPUTS = `JSON_TABLE(?, '$[*]' COLUMNS (
+  id BIGINT UNSIGNED PATH '$.id', allowed VARCHAR(100) PATH '$.from', version INT UNSIGNED PATH '$.version',
+  owner VARCHAR(191) PATH '$.owner', server VARCHAR(191) PATH '$.server', err TEXT PATH '$.error',
+  res LONGTEXT PATH '$.result')) AS j`;
+
+/** One transition's row of {@link INPUTS}; an absent field is a condition not checked or a value kept. */
+function inputRow(id: number, g: TransitionGuard): Record<string, unknown> {
   return {
-    sql: `UPDATE \`${prefix}events\` SET ${set.join(', ')} WHERE ${where.join(' AND ')} ORDER BY id`,
-    params,
+    id,
+    from: g.from.join(','),
+    ...(g.version !== undefined ? { version: g.version } : {}),
+    ...(g.leaseOwner !== undefined ? { owner: g.leaseOwner } : {}),
+    ...(g.serverId !== undefined ? { server: g.serverId } : {}),
+    ...(g.error !== undefined ? { error: g.error } : {}),
+    ...(g.result !== undefined ? { result: JSON.stringify(g.result) } : {}),
   };
 }
 
-/** Transitions that can apply, grouped by the values they write and the row they expect. */
-function groups(inputs: readonly TransitionInput[]): Map<string, { guard: TransitionGuard; ids: number[] }> {
-  const out = new Map<string, { guard: TransitionGuard; ids: number[] }>();
+/**
+ * One conditional UPDATE for every transition to `status`: the values and conditions that differ
+ * between transitions (server, version, lease owner, error, result, allowed statuses) are joined
+ * in as rows of a JSON array, so a batch placing 250 events on 250 servers is one statement.
+ */
+function updateStatement(
+  prefix: string,
+  status: TransitionGuard['status'],
+  clearLease: boolean,
+  rows: unknown[],
+): Statement {
+  const set = [
+    'e.status = ?',
+    'e.server_id = COALESCE(j.server, e.server_id)',
+    ...(clearLease ? ['e.lease_owner = NULL', 'e.lease_expires_at = NULL'] : []),
+    'e.error = COALESCE(j.err, e.error)',
+    'e.result = COALESCE(j.res, e.result)',
+    'e.version = e.version + 1',
+    `e.seq = ${NEXT_POSITION}`,
+    'e.updated_at = @now',
+  ];
+  const where = [
+    'FIND_IN_SET(e.status, j.allowed)',
+    '(j.version IS NULL OR e.version = j.version)',
+    '(j.owner IS NULL OR BINARY e.lease_owner = BINARY j.owner)',
+  ];
+  return {
+    sql: `UPDATE ${INPUTS} JOIN \`${prefix}events\` AS e ON e.id = j.id SET ${set.join(', ')} WHERE ${where.join(' AND ')}`,
+    params: [JSON.stringify(rows), status],
+  };
+}
+
+/** One UPDATE per target status, for the transitions that can apply. */
+function updates(prefix: string, inputs: readonly TransitionInput[]): Statement[] {
+  const byStatus = new Map<TransitionGuard['status'], { clearLease: boolean; rows: unknown[] }>();
   for (const input of inputs) {
     const guard = transitionGuard(input);
     if (guard.from.length === 0) continue;
-    const key = JSON.stringify(guard);
-    const group = out.get(key) ?? { guard, ids: [] };
-    group.ids.push(input.id);
-    out.set(key, group);
+    const group = byStatus.get(guard.status) ?? { clearLease: guard.clearLease, rows: [] };
+    group.rows.push(inputRow(input.id, guard));
+    byStatus.set(guard.status, group);
   }
-  return out;
+  return [...byStatus].map(([status, g]) => updateStatement(prefix, status, g.clearLease, g.rows));
 }
 
 /** The outcome of one transition, given its row after the round trip. */
@@ -84,7 +106,7 @@ async function transitionDistinct(
     params: [ids],
     name: 'rows',
   };
-  const writes = [...groups(inputs).values()].map((g) => updateStatement(ctx.prefix, g.guard, g.ids));
+  const writes = updates(ctx.prefix, inputs);
   let rows: StoredEvent[];
   let base = Number.POSITIVE_INFINITY;
   if (writes.length === 0) {

@@ -4,10 +4,16 @@
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
+const loadText = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+/** The load average when the benchmark started (this module is loaded at its start). */
+const loadAtStart = loadText();
 
 /** What a benchmark reports. */
 export interface BenchReport {
@@ -65,6 +71,7 @@ export function writeReport(report: BenchReport): void {
     `- date: ${date}`,
     `- machine: ${m}`,
     `- command: \`${command}\``,
+    `- load average (1 / 5 / 15 min): ${loadAtStart} when the run began, ${loadText()} when it ended`,
     '',
     report.body.trim(),
     `<!-- bench:${report.name}:end -->`,

@@ -28,3 +28,11 @@ export function asUser(url: string, user: string): string {
   u.password = BENCH_PASSWORD;
   return u.toString();
 }
+
+/** `url` with the credentials of bench user `user` (password {@link BENCH_PASSWORD}). */
+export function benchUserUrl(url: string, user: string): string {
+  const u = new URL(url);
+  u.username = user;
+  u.password = BENCH_PASSWORD;
+  return u.toString();
+}

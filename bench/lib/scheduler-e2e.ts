@@ -38,7 +38,10 @@ interface WorkerOut {
 }
 
 function start(args: string[]): { child: ChildProcess; ready: Promise<void>; done: Promise<WorkerOut> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], {
+  // CTLPLANE_BENCH_CPU_PROF=<dir>: write a V8 CPU profile of each scheduler process there.
+  const prof = process.env.CTLPLANE_BENCH_CPU_PROF;
+  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', WORKER, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let out = '';

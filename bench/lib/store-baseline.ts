@@ -4,6 +4,7 @@
  * REPEATABLE READ. Also the "naive SKIP LOCKED" claim the issue warns about.
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { idle } from './store-runs.js';
 
 export const BASELINE_DDL = (t: string) => [
   `DROP TABLE IF EXISTS ${t}`,
@@ -55,6 +56,7 @@ export async function baselineWorker(
           `SELECT COUNT(*) AS n FROM ${t} WHERE status IN ('placed', 'claimed')`,
         );
         if (Number(left[0]!.n) === 0) return;
+        await idle();
         continue;
       }
       const ids = rows.map((r) => Number(r.id));
@@ -81,4 +83,42 @@ export async function baselineWorker(
       conn.release();
     }
   }
+}
+
+/**
+ * Plain multi-row INSERTs of `batch` rows into the events table `t` (the store's own schema), from
+ * `connections` connections at once: no feed counter, no idempotency check, no validation.
+ */
+export async function rawInsertRate(
+  pool: Pool,
+  t: string,
+  batch: number,
+  total: number,
+  connections: number,
+): Promise<number> {
+  const payload = JSON.stringify({ vcpus: 1, memoryMb: 1024, image: 'ubuntu-24.04' });
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < total) {
+        const first = next;
+        next += batch;
+        const rows = Array.from({ length: batch }, (_, i) => [
+          -(first + i + 1),
+          'droplet.create',
+          'nyc1',
+          null,
+          'pending',
+          null,
+          payload,
+        ]);
+        await pool.query(
+          `INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))').join(', ')}`,
+          rows.flat(),
+        );
+      }
+    }),
+  );
+  return (Math.ceil(total / batch) * batch) / ((performance.now() - t0) / 1000);
 }

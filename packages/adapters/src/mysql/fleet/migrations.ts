@@ -80,4 +80,13 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
     ],
   },
+  {
+    version: 2026120620,
+    name: 'fleet fences: the reserving batch',
+    // A reserve batch is one UPDATE per level (see sql/reserve-levels.ts); the rows that applied
+    // stamp their key's fence row with the batch's token, which is how the batch reads them back.
+    up: (p, d) => [
+      `ALTER TABLE \`${p}fleet_fences\` ADD COLUMN ${d.mariadb ? 'IF NOT EXISTS ' : ''}txn BIGINT UNSIGNED NULL`,
+    ],
+  },
 ];

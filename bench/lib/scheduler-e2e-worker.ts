@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import { MysqlEventStoreDriver, MysqlFleetDriver } from '@ctlplane/adapters/mysql';
 import { EventStore, Fleet, Scheduler } from '@ctlplane/core';
+import { timeRoundTrips } from './round-trip-timer.js';
 import { requestOf, types } from './scheduler-inprocess.js';
 import { type Mix, makeMetrics, makeServers, pipelineFor } from './scheduler-workload.js';
 
@@ -42,12 +43,16 @@ await scheduler.dryRun([]); // loads the fleet view before the clock starts
 process.stdout.write('READY\n');
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) if (line.trim() === 'GO') break;
+const roundTrips = timeRoundTrips();
 const t0 = performance.now();
 await scheduler.start();
 await scheduler.drain();
 const ms = performance.now() - t0;
 await scheduler.stop();
-process.stdout.write(`${JSON.stringify({ instanceId, ...scheduler.stats(), ms, latencies, placedIds })}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(
+  `${JSON.stringify({ instanceId, ...scheduler.stats(), ms, latencies, placedIds, roundTrips: roundTrips(), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`,
+);
 await fleet.close();
 await store.close();
 process.exit(0);

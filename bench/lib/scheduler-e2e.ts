@@ -9,6 +9,7 @@ import { MysqlEventStoreDriver, MysqlFleetDriver, migrate } from '@ctlplane/adap
 import { EventStore, Fleet } from '@ctlplane/core';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { percentile } from './report.js';
+import type { RoundTripTimes } from './round-trip-timer.js';
 import { types } from './scheduler-inprocess.js';
 import { type Mix, makeRequests, makeServers } from './scheduler-workload.js';
 
@@ -26,9 +27,16 @@ export interface E2eResult {
   readonly p99Ms: number;
   readonly overcommitted: number;
   readonly doublePlacements: number;
+  /** Per operation, summed over the processes: round trips, and ms waiting on each. */
+  readonly roundTrips: RoundTripTimes;
+  /** CPU ms of the scheduler processes together. */
+  readonly schedulerCpuMs: number;
+  readonly wallMs: number;
 }
 
 interface WorkerOut {
+  roundTrips: RoundTripTimes;
+  cpuMs: number;
   placed: number;
   failed: number;
   conflicts: number;
@@ -64,6 +72,19 @@ function start(args: string[]): { child: ChildProcess; ready: Promise<void>; don
     );
   });
   return { child, ready, done };
+}
+
+function mergeTimes(all: readonly RoundTripTimes[]): RoundTripTimes {
+  const out: RoundTripTimes = {};
+  for (const t of all) {
+    for (const [op, v] of Object.entries(t)) {
+      const o = out[op] ?? { count: 0, ms: 0 };
+      out[op] = o;
+      o.count += v.count;
+      o.ms += v.ms;
+    }
+  }
+  return out;
 }
 
 /** Run the end-to-end benchmark on a fresh table prefix (dropped afterwards). */
@@ -138,6 +159,9 @@ export async function runE2e(
       overcommitted: Number(over!.n),
       // An event placed by two processes, or placed without its one reservation on its server.
       doublePlacements: ids.length - new Set(ids).size + Number(mismatch!.n),
+      roundTrips: mergeTimes(outs.map((o) => o.roundTrips)),
+      schedulerCpuMs: outs.reduce((n, o) => n + o.cpuMs, 0),
+      wallMs,
     };
   } finally {
     // A failed run must not leave scheduler processes behind.

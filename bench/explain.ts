@@ -6,16 +6,29 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { migrate } from '@ctlplane/adapters/mysql';
-import { createPool, type RowDataPacket } from 'mysql2/promise';
+import type { ClaimInput } from '@ctlplane/core';
+import { createPool, format, type RowDataPacket } from 'mysql2/promise';
+import { claimStatements } from '../packages/adapters/src/mysql/events/sql/claim.js';
+import { feedStatement } from '../packages/adapters/src/mysql/events/sql/feed.js';
+import { updates } from '../packages/adapters/src/mysql/events/sql/transition.js';
+import type { Statement } from '../packages/adapters/src/mysql/round-trip.js';
 import { machine, table } from './lib/report.js';
 
 const url = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const p = 'explain_';
 const t = `\`${p}events\``;
 const pool = createPool({ uri: url, connectionLimit: 2, multipleStatements: true });
-for (const x of ['events', 'feed_seq', 'migrations', 'fleet_servers', 'fleet_allocations']) {
-  await pool.query(`DROP TABLE IF EXISTS \`${p}${x}\``);
-}
+const TABLES = [
+  'events',
+  'feed_seq',
+  'migrations',
+  'relay_cursors',
+  'fleet_resources',
+  'fleet_servers',
+  'fleet_allocations',
+  'fleet_fences',
+];
+for (const x of TABLES) await pool.query(`DROP TABLE IF EXISTS \`${p}${x}\``);
 await migrate({ url, tablePrefix: p });
 const statuses = [
   'pending',
@@ -52,41 +65,56 @@ for (let i = 0; i < 100; i++) {
 }
 await pool.query(`ANALYZE TABLE ${t}`);
 
-const queries: [string, string][] = [
+/** The shipped statements, as the adapter builds them (session variables set as a claim would). */
+const claim = (input: ClaimInput) => claimStatements(p, input);
+const window = (input: ClaimInput) => claim(input).find((s) => s.sql.includes('@found'))!;
+const lockJoin = (input: ClaimInput) => claim(input).find((s) => s.sql.includes('INTO @ids'))!;
+const inline = (s: Statement) => format(s.sql.replace(/ INTO @\w+/, ''), [...(s.params ?? [])] as never[]);
+/** The session as a claim holding the feed counter has it. */
+const HELD = 'SET @base := 0, @now := UTC_TIMESTAMP(3)';
+const placedAny: ClaimInput = { owner: 'w', limit: 50, leaseMs: 60_000 };
+const placedServer: ClaimInput = { ...placedAny, serverId: 'hv-7' };
+const pendingRegion: ClaimInput = { ...placedAny, status: 'pending', region: 'r1', limit: 256 };
+const [placeAll] = updates(
+  p,
+  [2, 12, 22].map((id, i) => ({
+    id,
+    from: 'pending' as const,
+    to: 'placed' as const,
+    version: 1,
+    serverId: `hv-${i}`,
+    leaseOwner: 'w',
+  })),
+);
+const queries: [string, string, string?][] = [
+  ['claim: is there work? (placed, FIFO; no lock)', inline(window(placedAny))],
+  ['claim: window and lock (placed, FIFO)', inline(lockJoin(placedAny)), HELD],
+  ['claim: is there work? (placed on one server)', inline(window(placedServer))],
+  ['claim: window and lock (placed on one server)', inline(lockJoin(placedServer)), HELD],
+  ['claim: window and lock (scheduler intake, pending in a region)', inline(lockJoin(pendingRegion)), HELD],
   [
-    'claim candidates: placed work, FIFO',
-    `SELECT id FROM ${t} WHERE status = 'placed' AND lease_expires_at IS NULL ORDER BY id LIMIT 208`,
+    'claim: update the locked rows (ids held in @ids)',
+    inline(claim(placedAny).find((s) => s.sql.startsWith('UPDATE JSON_TABLE'))!),
+    "SET @ids := '[2, 12, 22]', @base := 0, @now := UTC_TIMESTAMP(3)",
   ],
+  ['transition: lock by primary key', `SELECT id FROM ${t} WHERE id IN (5, 6, 7) ORDER BY id FOR UPDATE`],
   [
-    'claim candidates: placed work of one server',
-    `SELECT id FROM ${t} WHERE status = 'placed' AND lease_expires_at IS NULL AND server_id = 'hv-7' ORDER BY id LIMIT 208`,
+    'transition: one conditional UPDATE for a batch placing events on three servers',
+    inline(placeAll!),
+    'SET @s := 0, @now := UTC_TIMESTAMP(3)',
   ],
-  [
-    'claim candidates: expired leases',
-    `SELECT id FROM ${t} WHERE status IN ('claimed', 'running') AND lease_expires_at <= UTC_TIMESTAMP(3) LIMIT 208`,
-  ],
-  [
-    'scheduler intake: pending in a region',
-    `SELECT id FROM ${t} WHERE status = 'pending' AND lease_expires_at IS NULL AND region = 'r1' ORDER BY id LIMIT 208`,
-  ],
-  [
-    'claim lock: by primary key only',
-    `SELECT id FROM ${t} FORCE INDEX (PRIMARY) WHERE id IN (2, 12, 22, 32) AND (status = 'placed' OR (status IN ('claimed', 'running') AND lease_expires_at <= UTC_TIMESTAMP(3))) ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED`,
-  ],
-  ['transition lock', `SELECT * FROM ${t} WHERE id IN (5, 6, 7) ORDER BY id FOR UPDATE`],
-  [
-    'feed of a region (EventRouter)',
-    `SELECT id FROM ${t} WHERE seq > 90000 AND region = 'r2' ORDER BY seq LIMIT 500`,
-  ],
-  ['feed, all regions', `SELECT * FROM ${t} WHERE seq > 90000 ORDER BY seq LIMIT 500`],
+  ['feed of a region (EventRouter)', inline({ ...feedStatement(p, 90_000, 500, { region: 'r2' }) })],
+  ['feed, all regions (outbox relay)', inline({ ...feedStatement(p, 90_000, 500, {}) })],
   [
     'query by server and status, paged',
     `SELECT id FROM ${t} WHERE id > 0 AND status IN ('placed') AND server_id = 'hv-3' ORDER BY id LIMIT 101`,
   ],
 ];
 const sections: string[] = [];
-for (const [title, sql] of queries) {
-  const [plan] = await pool.query<RowDataPacket[]>(`EXPLAIN ${sql}`);
+const conn = await pool.getConnection();
+for (const [title, sql, setup] of queries) {
+  if (setup) await conn.query(setup);
+  const [plan] = await conn.query<RowDataPacket[]>(`EXPLAIN ${sql}`);
   sections.push(
     `**${title}**\n\n\`\`\`sql\n${sql.replaceAll(t, 'events')}\n\`\`\`\n\n${table(
       ['table', 'type', 'key', 'key_len', 'rows', 'Extra'],
@@ -101,9 +129,8 @@ for (const [title, sql] of queries) {
     )}`,
   );
 }
-for (const x of ['events', 'feed_seq', 'migrations', 'fleet_servers', 'fleet_allocations']) {
-  await pool.query(`DROP TABLE IF EXISTS \`${p}${x}\``);
-}
+conn.release();
+for (const x of TABLES) await pool.query(`DROP TABLE IF EXISTS \`${p}${x}\``);
 const [ver] = await pool.query<RowDataPacket[]>('SELECT VERSION() AS v');
 await pool.end();
 
@@ -116,5 +143,5 @@ const block = [
   sections.join('\n\n'),
   '<!-- explain:end -->',
 ].join('\n');
-writeFileSync(doc, text.replace(/<!-- explain:start -->[\s\S]*<!-- explain:end -->/, block));
+writeFileSync(doc, text.replace(/<!-- explain:start -->[\s\S]*<!-- explain:end -->/, () => block));
 console.log(block);

@@ -51,9 +51,11 @@ export function claimStatements(prefix: string, input: ClaimInput): Statement[] 
   // The index that reads the window in id order; left to itself MariaDB may intersect two.
   const index = input.serverId ? 'ix_status_server' : input.region ? 'ix_status_region' : 'ix_status_lease';
   const from = `${t} FORCE INDEX (${index})`;
+  // Fresh work oldest first; expired leases in the index's order, soonest expired first (sorting
+  // every expired lease by id would read them all after a crash of many workers).
   const candidates =
     `(SELECT id FROM ${from} WHERE ${c.fresh}${andClauses(f)} ORDER BY id LIMIT ?) UNION ALL ` +
-    `(SELECT id FROM ${from} WHERE ${c.expired}${andClauses(f)} ORDER BY id LIMIT ?)`;
+    `(SELECT id FROM ${from} WHERE ${c.expired}${andClauses(f)} LIMIT ?)`;
   const windowParams = [...f.params, window, ...f.params, window];
   return [
     SET_NOW,

@@ -10,17 +10,16 @@ import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import { conditions } from './where.js';
 
 /**
- * @internal The feed: `seq > cursor` in seq order. Positions are handed out under a lock held
+ * @internal The feed's statement: `seq > cursor` in seq order, through `ix_seq_region (seq,
+ * region)` (a region is checked on the index entry). Positions are handed out under a lock held
  * to commit, so once position n is visible every position below n is visible or never will be.
- * With a region it uses `ix_region_seq (region, seq)`, otherwise `ix_seq`.
  */
-export async function readFeed(
-  pool: Pool,
+export function feedStatement(
   p: string,
   cursor: number,
   limit: number,
   filter: FeedFilter,
-): Promise<FeedPage> {
+): { sql: string; params: unknown[] } {
   const { clauses: where, params } = conditions([
     ['seq > ?', cursor],
     ['region = ?', filter.region],
@@ -28,12 +27,22 @@ export async function readFeed(
     ['status IN (?)', filter.status === undefined ? undefined : [filter.status].flat()],
   ]);
   params.push(limit);
-  const rows = await runQuery<RowDataPacket[]>(
-    pool,
-    'readFeed',
-    `SELECT ${EVENT_COLUMNS} FROM \`${p}events\` WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
+  return {
+    sql: `SELECT ${EVENT_COLUMNS} FROM \`${p}events\` WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
     params,
-  );
+  };
+}
+
+/** @internal Read a page of the feed. */
+export async function readFeed(
+  pool: Pool,
+  p: string,
+  cursor: number,
+  limit: number,
+  filter: FeedFilter,
+): Promise<FeedPage> {
+  const { sql, params } = feedStatement(p, cursor, limit, filter);
+  const rows = await runQuery<RowDataPacket[]>(pool, 'readFeed', sql, params);
   const events = rows.map(toEvent);
   return { events, cursor: events.at(-1)?.seq ?? cursor };
 }

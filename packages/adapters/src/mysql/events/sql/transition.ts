@@ -69,8 +69,8 @@ function updateStatement(
   };
 }
 
-/** One UPDATE per target status, for the transitions that can apply. */
-function updates(prefix: string, inputs: readonly TransitionInput[]): Statement[] {
+/** @internal One UPDATE per target status, for the transitions that can apply. */
+export function updates(prefix: string, inputs: readonly TransitionInput[]): Statement[] {
   const byStatus = new Map<TransitionGuard['status'], { clearLease: boolean; rows: unknown[] }>();
   for (const input of inputs) {
     const guard = transitionGuard(input);

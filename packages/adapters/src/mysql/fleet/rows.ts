@@ -5,55 +5,16 @@
  * @internal
  * @module
  */
-import { type Allocation, type Resources, SERVER_STATES, type Server } from '@ctlplane/core';
-import { parseOrThrow } from '@ctlplane/core/driver';
-import { z } from 'zod';
+import {
+  type Allocation,
+  type Resources,
+  SERVER_STATES,
+  type Server,
+  type ServerState,
+} from '@ctlplane/core';
+import { RowReader } from '../row-checks.js';
 import { FLEET_SLOTS } from './migrations.js';
 import type { FleetSlots } from './slots.js';
-
-/** JSON columns come back as text on MariaDB and parsed on MySQL 8: accept both. */
-const jsonObject = z.union([
-  z.string().transform((s, ctx): unknown => {
-    try {
-      return JSON.parse(s);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
-      return z.NEVER;
-    }
-  }),
-  z.record(z.string(), z.unknown()),
-]);
-const numbers = jsonObject.pipe(z.record(z.string(), z.coerce.number()));
-const strings = jsonObject.pipe(z.record(z.string(), z.string()));
-const count = z.coerce.number().int().nonnegative();
-const amount = z.coerce.number().int();
-
-const slotShape = Object.fromEntries(
-  Array.from({ length: FLEET_SLOTS }, (_, i) => [
-    [`cap${i}`, amount],
-    [`used${i}`, amount],
-  ]).flat(),
-) as Record<string, typeof amount>;
-
-const serverRow = z.object({
-  id: z.string(),
-  region: z.string(),
-  state: z.enum(SERVER_STATES),
-  labels: strings,
-  grp_counts: numbers,
-  generation: count,
-  updated_at: z.date(),
-  ...slotShape,
-});
-
-const allocationRow = z.object({
-  alloc_key: z.string(),
-  server_id: z.string(),
-  demand: numbers,
-  grp: z.string().nullable(),
-  fence: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).nullable(),
-  created_at: z.date(),
-});
 
 /** @internal The columns every server read selects. */
 export const SERVER_COLUMNS = [
@@ -82,56 +43,54 @@ function positive(values: Record<string, number>): Resources {
   return Object.freeze(out);
 }
 
+const STATES = new Set<string>(SERVER_STATES);
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+
 /** @internal Parse one row of the servers table. */
 export function toServer(row: unknown, slots: FleetSlots): Server {
-  const r = parseOrThrow(serverRow, row, 'fleet_servers row') as z.output<typeof serverRow> &
-    Record<string, number>;
+  const r = new RowReader('fleet_servers', row);
   const capacity: Record<string, number> = {};
   const allocated: Record<string, number> = {};
   for (const [slot, name] of slots.entries()) {
-    const cap = r[`cap${slot}`] ?? 0;
-    const used = r[`used${slot}`] ?? 0;
+    const cap = r.integer(`cap${slot}`);
+    const used = r.integer(`used${slot}`);
     if (cap > 0) capacity[name] = cap;
     if (used > 0) allocated[name] = used;
   }
   return Object.freeze({
-    id: r.id,
-    region: r.region,
-    state: r.state,
+    id: r.text('id'),
+    region: r.text('region'),
+    state: r.oneOf<ServerState>('state', STATES),
     capacity: Object.freeze(capacity),
     allocated: Object.freeze(allocated),
-    labels: Object.freeze(r.labels),
-    groups: positive(r.grp_counts),
-    generation: r.generation,
-    updatedAt: r.updated_at,
+    labels: Object.freeze(r.record('labels', isString, 'must map names to strings')),
+    groups: positive(r.record('grp_counts', isNumber, 'must map names to numbers')),
+    generation: r.count('generation'),
+    updatedAt: r.date('updated_at'),
   });
 }
-
-const fenceRow = z.object({
-  alloc_key: z.string(),
-  retired: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).nullable(),
-});
 
 /** @internal Parse rows of the fences table: the fence each released key is retired up to. */
 export function toRetired(rows: readonly unknown[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const row of rows) {
-    const r = parseOrThrow(fenceRow, row, 'fleet_fences row');
-    if (r.retired !== null) out.set(r.alloc_key, r.retired);
+    const r = new RowReader('fleet_fences', row);
+    if (!r.isNull('retired')) out.set(r.text('alloc_key'), r.count('retired'));
   }
   return out;
 }
 
 /** @internal Parse one row of the allocations table. */
 export function toAllocation(row: unknown): Allocation {
-  const r = parseOrThrow(allocationRow, row, 'fleet_allocations row');
+  const r = new RowReader('fleet_allocations', row);
   return Object.freeze({
-    key: r.alloc_key,
-    serverId: r.server_id,
-    demand: Object.freeze(r.demand),
-    group: r.grp,
-    fence: r.fence,
-    createdAt: r.created_at,
+    key: r.text('alloc_key'),
+    serverId: r.text('server_id'),
+    demand: Object.freeze(r.record('demand', isNumber, 'must map resources to numbers')),
+    group: r.textOrNull('grp'),
+    fence: r.isNull('fence') ? null : r.count('fence'),
+    createdAt: r.date('created_at'),
   });
 }
 

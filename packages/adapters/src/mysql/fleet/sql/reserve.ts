@@ -75,8 +75,7 @@ export async function reserveSql(
 ): Promise<ReserveOutcome[]> {
   if (inputs.length === 0) return [];
   const { allocations, fences } = fleetTables(ctx.prefix);
-  if (inputs.some((i) => slotted(ctx, i) === null)) await ctx.slots.load();
-  const { ordered, broken } = plan(ctx, inputs);
+  const { ordered, broken } = await plan(ctx, inputs);
   const keys = [...new Set(inputs.map((x) => x.key))];
   const token = randomInt(1, 2 ** 47);
   const heldFence = new Map<string, number | null>();

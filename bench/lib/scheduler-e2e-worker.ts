@@ -44,12 +44,13 @@ process.stdout.write('READY\n');
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) if (line.trim() === 'GO') break;
 const roundTrips = timeRoundTrips();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 await scheduler.start();
 await scheduler.drain();
 const ms = performance.now() - t0;
 await scheduler.stop();
-const cpu = process.cpuUsage();
+const cpu = process.cpuUsage(cpu0);
 process.stdout.write(
   `${JSON.stringify({ instanceId, ...scheduler.stats(), ms, latencies, placedIds, roundTrips: roundTrips(), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`,
 );

@@ -125,11 +125,18 @@ export class BusyError extends CtlplaneError {
   }
 }
 
-/** Missing, expired, forged or out-of-scope credentials. */
+/**
+ * Missing, expired, forged or out-of-scope credentials: a caller refused by ctlplane, or ctlplane
+ * refused by a backend (a broker or database that rejects its user, password, virtual host or
+ * privileges). Retrying the same call cannot succeed.
+ */
 export class UnauthorizedError extends CtlplaneError {
-  /** @param message - why access was refused (never echoes the credential) */
-  constructor(message: string) {
-    super('UNAUTHORIZED', message);
+  /**
+   * @param message - why access was refused (never echoes the credential)
+   * @param options - the underlying cause, when there is one
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAUTHORIZED', message, options);
   }
 }
 

@@ -38,7 +38,14 @@ export type {
   TransitionInput,
   TransitionOutcome,
 } from './events/model.js';
-export { defineEventTypes, type EventTypeMap, EventTypeRegistry, type PayloadOf } from './events/registry.js';
+export {
+  defineEventTypes,
+  type EventTypeMap,
+  EventTypeRegistry,
+  type EventTypesOptions,
+  type ParseOptions,
+  type PayloadOf,
+} from './events/registry.js';
 export {
   ACTIVE_STATUSES,
   canTransition,

@@ -14,6 +14,21 @@ interface ZodIssueLike {
   readonly message: string;
   readonly code?: string;
   readonly errors?: readonly (readonly ZodIssueLike[])[];
+  /** An `unrecognized_keys` issue's keys. */
+  readonly keys?: readonly string[];
+}
+
+/** Unknown keys named one by one in the issues of one object; the rest are counted. */
+const MAX_UNKNOWN_KEYS = 10;
+
+/** An object's unknown keys (one zod issue) as one issue per key, whose path names the key. */
+function unknownKeyIssues(issue: ZodIssueLike): ZodIssueLike[] {
+  const keys = issue.keys ?? [];
+  const named = keys
+    .slice(0, MAX_UNKNOWN_KEYS)
+    .map((key) => ({ path: [...issue.path, key.slice(0, 100)], message: 'unknown field' }));
+  const more = keys.length - named.length;
+  return more > 0 ? [...named, { path: issue.path, message: `${more} more unknown fields` }] : named;
 }
 
 /**
@@ -42,10 +57,15 @@ function unionIssues(issue: ZodIssueLike): ZodIssueLike[] {
 }
 
 function expand(issue: ZodIssueLike): ZodIssueLike[] {
-  return issue.code === 'invalid_union' ? unionIssues(issue) : [issue];
+  if (issue.code === 'invalid_union') return unionIssues(issue);
+  if (issue.code === 'unrecognized_keys' && issue.keys?.length) return unknownKeyIssues(issue);
+  return [issue];
 }
 
-/** @internal Turn zod issues into dotted-path issues, under an optional prefix. */
+/**
+ * @internal Turn zod issues into dotted-path issues, under an optional prefix: a union's resolved
+ * to its closest branch, an object's unknown keys one issue per key.
+ */
 export function issuesFromZod(error: z.ZodError, prefix = ''): ValidationIssue[] {
   return (error.issues as readonly ZodIssueLike[]).flatMap(expand).map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
@@ -75,7 +95,8 @@ export const nameSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(191, 'must be at most 191 characters')
-  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')
+  // `*`, not `+`: an empty name is min(1)'s issue alone, not a second, misleading one.
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
   .refine((s) => !/\p{Cs}/u.test(s), 'must be well-formed Unicode (no lone surrogates)');
 
 /** An event id: a positive safe integer. */

@@ -82,7 +82,12 @@ export function appendCases(make: MakeStore): void {
     [
       'empty region',
       { type: 'droplet.create', payload: { vcpus: 2, memoryMb: 1, image: 'x' }, region: '' },
-      'region',
+      '[1].region',
+    ],
+    [
+      'unknown payload field',
+      { type: 'droplet.create', payload: { vcpus: 2, memoryMb: 1, image: 'x', vcpu: 2 }, region: 'r' },
+      '[1].payload.vcpu',
     ],
     [
       'unknown field',
@@ -102,6 +107,14 @@ export function appendCases(make: MakeStore): void {
     expect((err as ValidationError).code).toBe('VALIDATION');
     if (path) expect((err as ValidationError).message).toContain(path);
     expect((await h().store.query({})).events).toHaveLength(0);
+  });
+
+  it('names an empty region once, at its position in the batch', async () => {
+    const err = await h()
+      .store.append([create(0), create(1, { region: '' })])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues).toEqual([{ path: '[1].region', message: 'must not be empty' }]);
   });
 
   it('rejects an empty batch', async () => {

@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { ConflictError, maskSecrets, UnavailableError, ValidationError } from '@ctlplane/core';
+import {
+  ConflictError,
+  maskSecrets,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+} from '@ctlplane/core';
 
 /** Deadlock and lock wait timeout: the transaction was rolled back; retrying is safe. */
 const RETRYABLE_ERRNOS = new Set([1213, 1205]);
@@ -22,6 +28,15 @@ const CONNECTION_CODES = new Set([
   'ER_CLIENT_INTERACTION_TIMEOUT',
 ]);
 const CONNECTION_ERRNOS = new Set([1053, 1927, 1317, 1040, 2006, 2013, 4031]);
+/**
+ * Refused credentials or privileges: ER_DBACCESS_DENIED (1044), ER_ACCESS_DENIED (1045),
+ * ER_TABLEACCESS_DENIED (1142), ER_SPECIFIC_ACCESS_DENIED (1227), ER_ACCESS_DENIED_NO_PASSWORD
+ * (1698). Checked before the connection errors: a refused handshake is `fatal`, and retrying it
+ * cannot help.
+ */
+const ACCESS_DENIED_ERRNOS = new Set([1044, 1045, 1142, 1227, 1698]);
+/** ER_NO_SUCH_TABLE: the schema was never migrated (or another table prefix was). */
+const NO_SUCH_TABLE = 1146;
 
 interface DriverError {
   code?: string;
@@ -47,6 +62,16 @@ export function isConnectionError(err: unknown): boolean {
 export function mapMysqlError(err: unknown, operation: string, committing = false): Error {
   const e = err as DriverError;
   const detail = maskSecrets(e?.message ?? String(err));
+  if (e?.errno !== undefined && ACCESS_DENIED_ERRNOS.has(e.errno)) {
+    return new UnauthorizedError(`${operation}: the database refused access: ${detail}`, { cause: err });
+  }
+  if (e?.errno === NO_SUCH_TABLE) {
+    return new UnavailableError(
+      `${operation}: ${detail}: the schema is not migrated for this table prefix; run ` +
+        '`npx ctlplane migrate --url <url> --prefix <prefix>` (or `migrate()` from @ctlplane/adapters/mysql) first',
+      { cause: err },
+    );
+  }
   if (e?.errno !== undefined && RETRYABLE_ERRNOS.has(e.errno)) {
     return new UnavailableError(`${operation}: ${detail}`, { cause: err, transient: true });
   }

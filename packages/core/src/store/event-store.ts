@@ -22,6 +22,7 @@ import type {
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { type Logger, noopLogger } from '../logger.js';
 import { cursorSchema, idSchema, nameSchema, parseOrThrow } from '../validation.js';
+import { checkStoreParts } from './check-parts.js';
 import type { AppendRecord, DriverCapabilities, EventStoreDriver } from './driver.js';
 import { type FollowOptions, followFeed } from './follow.js';
 import {
@@ -106,6 +107,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   constructor(options: EventStoreOptions<M>) {
     super();
     const { driver, types, logger, ...rest } = options;
+    checkStoreParts(driver, types);
     this.#opts = Object.freeze(parseOrThrow(storeOptionsSchema, rest, 'EventStore options'));
     this.#driver = driver;
     this.#types = types;

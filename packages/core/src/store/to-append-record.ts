@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.js';
 import { jsonIssue } from '../events/json-check.js';
 import type { JsonValue } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
-import { parseOrThrow } from '../validation.js';
+import { issuesFromZod } from '../validation.js';
 import type { AppendRecord } from './driver.js';
 import { newEventSchema } from './schemas.js';
 
@@ -33,7 +33,15 @@ export function toAppendRecord<M extends EventTypeMap>(
   rules: AppendRules<M>,
   snapshot = false,
 ): AppendRecord {
-  const e = parseOrThrow(newEventSchema, event, `event [${i}]`);
+  const checked = newEventSchema.safeParse(event);
+  if (!checked.success) {
+    // Paths start at the batch position, as the payload's do: `[3].region`.
+    const issues = issuesFromZod(checked.error, `[${i}]`);
+    throw new ValidationError(issues.map((x) => `${x.path}: ${x.message}`).join('; '), issues, {
+      cause: checked.error,
+    });
+  }
+  const e = checked.data;
   // Plain JSON first: zod and JSON.stringify would overflow the stack on absurd nesting.
   const raw = jsonIssue(e.payload, `[${i}].payload`);
   if (raw) throw new ValidationError(`${raw.path}: ${raw.message}`, [raw]);

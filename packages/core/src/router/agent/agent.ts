@@ -67,7 +67,8 @@ export class Agent<M extends EventTypeMap = EventTypeMap> extends EventEmitter<A
     this.#work = new AgentWork({
       serverId: parsed.serverId,
       handlers: options.handlers as Record<string, AgentHandler | undefined>,
-      parse: types ? (type, payload) => types.parse(type, payload) : undefined,
+      // Lenient on read: an event written by a newer API may carry fields this agent's schema lacks.
+      parse: types ? (type, payload) => types.parse(type, payload, '', { strict: false }) : undefined,
       ackRunning: parsed.ackRunning,
       concurrency: parsed.concurrency,
       maxQueued: parsed.maxQueued,

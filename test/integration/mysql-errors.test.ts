@@ -1,0 +1,73 @@
+/**
+ * The MySQL mistakes a newcomer makes first, each with the typed error it now gets: a refused
+ * password is an `UnauthorizedError` (as AMQP's refused login is), raised at once and never
+ * retried; a database that was never migrated names the fix (`ctlplane migrate`) instead of only
+ * "Table … doesn't exist".
+ */
+import { MysqlEventStoreDriver, MysqlFleetDriver, migrate } from '@ctlplane/adapters/mysql';
+import { EventStore, Fleet, UnauthorizedError, UnavailableError } from '@ctlplane/core';
+import { afterAll, expect, it } from 'vitest';
+import { create, testTypes } from '../contract/event-store.fixtures.js';
+import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
+import { describeWith } from '../support/requires.js';
+import { mysqlUrl } from '../support/services.js';
+
+/** The test database's URL with a password the server refuses. */
+function wrongPasswordUrl(): string {
+  const u = new URL(mysqlUrl());
+  u.password = 'not-the-password-9f2c';
+  return u.toString();
+}
+
+describeWith('mysql', 'MySQL errors a newcomer meets', () => {
+  const admin = testPool({ connectionLimit: 1 });
+  const prefix = uniquePrefix('unmig');
+  afterAll(async () => {
+    await dropPrefixed(admin, prefix);
+    await admin.end();
+  });
+
+  it('a refused password: UnauthorizedError from the store at once (not retried), and from migrate', async () => {
+    const store = new EventStore({
+      driver: new MysqlEventStoreDriver({ url: wrongPasswordUrl() }),
+      types: testTypes,
+    });
+    let retries = 0;
+    store.on('store:retry', () => retries++);
+    try {
+      const err = await store.append([create(1)]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnauthorizedError);
+      expect((err as UnauthorizedError).code).toBe('UNAUTHORIZED');
+      expect((err as Error).message).toMatch(/access denied/i);
+      expect((err as Error).message).not.toContain('not-the-password');
+      expect(retries).toBe(0);
+    } finally {
+      await store.close();
+    }
+    await expect(migrate({ url: wrongPasswordUrl(), tablePrefix: prefix })).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+  });
+
+  it('an un-migrated database: the error says to run `ctlplane migrate`, for the store and the fleet', async () => {
+    const store = new EventStore({
+      driver: new MysqlEventStoreDriver({ url: mysqlUrl(), tablePrefix: prefix, poolSize: 1 }),
+      types: testTypes,
+    });
+    const fleet = new Fleet({
+      driver: new MysqlFleetDriver({ url: mysqlUrl(), tablePrefix: prefix, poolSize: 1 }),
+    });
+    try {
+      for (const call of [() => store.append([create(1)]), () => store.get(1), () => fleet.list()]) {
+        const err = await call().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(UnavailableError);
+        expect((err as UnavailableError).transient).toBe(false);
+        expect((err as Error).message).toContain(`${prefix}`);
+        expect((err as Error).message).toContain('npx ctlplane migrate');
+      }
+    } finally {
+      await fleet.close();
+      await store.close();
+    }
+  });
+});

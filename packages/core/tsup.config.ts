@@ -5,7 +5,8 @@ const shared = {
   entry: { index: 'src/index.ts', driver: 'src/driver/index.ts' },
   dts: true,
   tsconfig: 'tsconfig.build.json',
-  sourcemap: true,
+  // No sourcemaps: they pointed at src/, which is not published, and were most of the tarball.
+  sourcemap: false,
   target: 'node20',
   // Both entries share one copy of every module (a chunk), so a class such as ValidationError is
   // the same class whichever entry an error or an instance came through.

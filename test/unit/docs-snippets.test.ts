@@ -11,8 +11,11 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The READMEs the registry shows, beside the repository's docs. */
+const PACKAGE_READMES = ['core', 'adapters'].map((p) => join(ROOT, 'packages', p, 'README.md'));
 const DOCS = [
   join(ROOT, 'README.md'),
+  ...PACKAGE_READMES,
   ...readdirSync(join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .sort()
@@ -125,6 +128,16 @@ describe('code blocks of the docs', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('package READMEs link only by absolute URL (relative links break on the registry)', () => {
+    for (const file of PACKAGE_READMES) {
+      const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '');
+      const relativeLinks = [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+        .map((m) => m[1]!)
+        .filter((target) => !/^https:\/\//.test(target));
+      expect(relativeLinks, relative(ROOT, file)).toEqual([]);
+    }
   });
 
   it('catches a block that does not compile', () => {

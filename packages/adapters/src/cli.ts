@@ -2,12 +2,15 @@
 /**
  * The `ctlplane` command: `ctlplane migrate --url mysql://… [--prefix ctl_]`.
  *
+ * mysql2 is an optional peer dependency, so the MySQL adapter is imported only by the command that
+ * needs it: `--help` and usage errors work without it, and `migrate` without it says what to
+ * install instead of crashing on ERR_MODULE_NOT_FOUND.
+ *
  * @internal
  * @module
  */
 import { parseArgs } from 'node:util';
 import { isCtlplaneError, maskSecrets } from '@ctlplane/core';
-import { migrate } from './mysql/index.js';
 
 const USAGE = `usage: ctlplane migrate [--url mysql://user:pass@host:3306/db] [--prefix ctl_]
 
@@ -37,8 +40,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ctlplane: --url or CTLPLANE_MYSQL_URL is required\n\n${USAGE}\n`);
     return 2;
   }
+  const mysql = await loadMysqlAdapter();
+  if (!mysql) {
+    process.stderr.write(
+      'ctlplane migrate needs the MySQL driver, an optional peer dependency: npm install mysql2\n',
+    );
+    return 1;
+  }
   try {
-    const r = await migrate({ url, tablePrefix: values.prefix ?? 'ctl_' });
+    const r = await mysql.migrate({ url, tablePrefix: values.prefix ?? 'ctl_' });
     process.stdout.write(
       `applied ${r.applied.length} migration(s)${r.applied.length ? `: ${r.applied.join(', ')}` : ''}; ` +
         `${r.skipped.length} already applied; server ${r.serverVersion}\n`,
@@ -48,6 +58,20 @@ async function main(argv: string[]): Promise<number> {
     const code = isCtlplaneError(err) ? err.code : 'ERROR';
     process.stderr.write(`ctlplane migrate failed (${code}): ${maskSecrets((err as Error).message)}\n`);
     return 1;
+  }
+}
+
+/**
+ * The MySQL adapter, or null when mysql2 is not installed. Imported through the package's own
+ * `exports` (a self-reference), so the bin shares `dist/mysql` instead of bundling a copy.
+ */
+async function loadMysqlAdapter(): Promise<typeof import('@ctlplane/adapters/mysql') | null> {
+  try {
+    return await import('@ctlplane/adapters/mysql');
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && /['"]mysql2(\/[^'"]*)?['"]/.test(e.message ?? '')) return null;
+    throw err;
   }
 }
 

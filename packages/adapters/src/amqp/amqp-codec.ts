@@ -10,6 +10,12 @@ import type { PreparedMessage } from '@ctlplane/core/driver';
 import type { ConsumeMessage, Options } from 'amqplib';
 import { z } from 'zod';
 
+/** @internal The bytes of a prepared message as the Buffer amqplib takes (a view, not a copy). */
+export function contentBuffer(m: PreparedMessage): Buffer {
+  const c = m.content;
+  return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+}
+
 /** @internal Publish properties of a prepared message: persistent JSON with its id and timestamp. */
 export function publishProperties(m: PreparedMessage): Options.Publish {
   return {

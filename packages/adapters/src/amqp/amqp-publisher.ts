@@ -16,7 +16,7 @@ import {
 } from '@ctlplane/core';
 import type { PreparedMessage } from '@ctlplane/core/driver';
 import type { ConfirmChannel } from 'amqplib';
-import { publishProperties } from './amqp-codec.js';
+import { contentBuffer, publishProperties } from './amqp-codec.js';
 import { errorMessage } from './amqp-errors.js';
 import type { ResolvedAmqpOptions } from './amqp-options.js';
 
@@ -175,7 +175,7 @@ export class AmqpPublisher {
         written = ch.publish(
           this.#exchange,
           p.msg.routingKey,
-          p.msg.content,
+          contentBuffer(p.msg),
           publishProperties(p.msg),
           (err) => this.#confirmed(p, gen, err),
         );

@@ -7,6 +7,9 @@ import { type BusMessage, type DeliveryHandler, type Subscription, sleep } from 
 import { BusDelivery, type BusEmitter, runHandler, type Settlement } from '@ctlplane/core/driver';
 import type { MemoryQueue, QueueConsumer, QueueEntry } from './memory-bus-queue.js';
 
+/** Bodies are UTF-8 JSON. */
+const UTF8 = new TextDecoder();
+
 /** @internal What a subscription needs from its bus. */
 export interface MemorySubscriptionContext {
   /** The bus, to emit its events on. */
@@ -57,7 +60,7 @@ export class MemorySubscription implements Subscription, QueueConsumer {
     const message: BusMessage = Object.freeze({
       id: m.id,
       routingKey: m.routingKey,
-      body: JSON.parse(m.content.toString('utf8')),
+      body: JSON.parse(UTF8.decode(m.content)),
       headers: m.headers,
       timestamp: m.timestamp,
       redelivered: entry.deliveries > 1,

@@ -102,8 +102,11 @@ export interface PreparedMessage {
   readonly headers: Readonly<Record<string, HeaderValue>>;
   /** Publish time, ms since the epoch. */
   readonly timestamp: number;
-  /** The body as UTF-8 JSON. */
-  readonly content: Buffer;
+  /**
+   * The body as UTF-8 JSON (a `Buffer` at run time; typed as its base class so that the
+   * declarations of `@ctlplane/core` need no `@types/node`).
+   */
+  readonly content: Uint8Array;
 }
 
 /**

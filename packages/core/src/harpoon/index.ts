@@ -10,7 +10,7 @@ export type { BatchOptions, RelaySettings } from './harpoon-options.js';
 export { HARPOON_SCOPES, type HarpoonScope, type ServiceToken } from './http/auth.js';
 export { HarpoonClient, type HarpoonClientOptions } from './http/client.js';
 export type { ErrorBody } from './http/error-codec.js';
-export { HarpoonHttpServer, type HarpoonHttpServerOptions } from './http/server.js';
+export { HarpoonHttpServer, type HarpoonHttpServerOptions, type HarpoonTlsOptions } from './http/server.js';
 export {
   changeMessage,
   changeMessageId,

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { ServerOptions as HttpsOptions } from 'node:https';
 import { z } from 'zod';
 import type { EventTypeMap } from '../../events/registry.js';
 import type { Logger } from '../../logger.js';
@@ -40,6 +39,41 @@ export const MAX_HTTP_BATCH = 5_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** @internal Fixed: how often Node checks the header and request timeouts; they fire at most this late. */
 export const TIMEOUT_CHECK_MS = 1_000;
+
+/**
+ * HTTPS options of {@link HarpoonHttpServer}: the fields of Node's `https.ServerOptions` most
+ * deployments set, written out so that the declarations of `@ctlplane/core` need no `@types/node`.
+ * A value typed as `https.ServerOptions` is accepted as it is, and every field is passed on.
+ */
+export interface HarpoonTlsOptions {
+  // PEM is text or its bytes: `string | Uint8Array` (a `Buffer` is a `Uint8Array`).
+  /** Private key(s) in PEM. */
+  key?:
+    | string
+    | Uint8Array
+    | readonly (string | Uint8Array | { pem: string | Uint8Array; passphrase?: string | undefined })[]
+    | undefined;
+  /** Certificate chain(s) in PEM. */
+  cert?: string | Uint8Array | readonly (string | Uint8Array)[] | undefined;
+  /** Trusted CA certificates, to verify client certificates. */
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[] | undefined;
+  /** PFX or PKCS12 bundle(s), instead of key and cert. */
+  pfx?:
+    | string
+    | Uint8Array
+    | readonly (string | Uint8Array | { buf: string | Uint8Array; passphrase?: string | undefined })[]
+    | undefined;
+  /** Passphrase of the key or PFX. */
+  passphrase?: string | undefined;
+  /** Oldest TLS version accepted, e.g. `TLSv1.2`. */
+  minVersion?: string | undefined;
+  /** Cipher suites, in OpenSSL's format. */
+  ciphers?: string | undefined;
+  /** Ask for a client certificate. */
+  requestCert?: boolean | undefined;
+  /** Refuse clients whose certificate does not verify (with `requestCert`). */
+  rejectUnauthorized?: boolean | undefined;
+}
 
 /** Options of {@link HarpoonHttpServer}. */
 export interface HarpoonHttpServerOptions<M extends EventTypeMap = EventTypeMap> {
@@ -82,8 +116,8 @@ export interface HarpoonHttpServerOptions<M extends EventTypeMap = EventTypeMap>
    * 30,000): a caller that stops reading its answers is let go. Must exceed `maxWaitMs`.
    */
   idleTimeoutMs?: number;
-  /** Serve HTTPS with these options (key, cert, ca, …). */
-  tls?: HttpsOptions;
+  /** Serve HTTPS with these options (key, cert, ca, …): Node's `https.ServerOptions` fit. */
+  tls?: HarpoonTlsOptions;
   /** Logger (default: no-op). Tokens are never logged; errors caused by callers are rate-limited. */
   logger?: Logger;
 }

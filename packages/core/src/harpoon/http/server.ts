@@ -7,7 +7,7 @@
  * @module
  */
 import { createServer as createHttpServer, type Server, type ServerOptions } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { EventTypeMap } from '../../events/registry.js';
 import { noopLogger } from '../../logger.js';
@@ -25,7 +25,7 @@ import {
   TIMEOUT_CHECK_MS,
 } from './server-options.js';
 
-export type { HarpoonHttpServerOptions } from './server-options.js';
+export type { HarpoonHttpServerOptions, HarpoonTlsOptions } from './server-options.js';
 
 /**
  * Serves a Harpoon to other processes.
@@ -72,7 +72,10 @@ export class HarpoonHttpServer<M extends EventTypeMap = EventTypeMap> {
     };
     const handler: Parameters<typeof createHttpServer>[1] = (req, res) =>
       queues.run(req, res, () => void dispatch(deps, req, res));
-    this.#server = tls ? createHttpsServer({ ...tls, ...http }, handler) : createHttpServer(http, handler);
+    // HarpoonTlsOptions is https.ServerOptions written structurally (see server-options.ts).
+    this.#server = tls
+      ? createHttpsServer({ ...(tls as HttpsOptions), ...http }, handler)
+      : createHttpServer(http, handler);
     this.#server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     // No byte either way for this long (a caller not reading its answers): the socket is destroyed.
     this.#server.timeout = this.#o.idleTimeoutMs;

@@ -1,6 +1,7 @@
 /**
  * What only the AMQP adapter does: several broker URLs, credentials, conflicting declarations,
- * a channel broken under it, `drain`, classic queues, and malformed messages from other producers.
+ * a channel broken under it, `drain`, classic queues, malformed messages from other producers, and
+ * properties another client reads (the `timestamp` in POSIX seconds).
  */
 import { randomBytes } from 'node:crypto';
 import { AmqpBus, type AmqpBusOptions } from '@ctlplane/adapters/amqp';
@@ -181,5 +182,30 @@ describeWith('amqp', 'AmqpBus specifics', () => {
     await vi.waitFor(() => expect(reasons).toEqual(['malformed']), WAIT);
     await vi.waitFor(() => expect(good).toHaveLength(1), WAIT);
     expect(good[0]).toMatch(/^sha1:/);
+  });
+
+  it('writes the AMQP timestamp property in POSIX seconds (what pika, Java and Go read), ms in a header', async () => {
+    const q = queue();
+    const b = bus({ topology: { queues: [{ name: q, bindings: ['k'] }] } });
+    const before = Date.now();
+    await b.publish({ routingKey: 'k', body: 1, id: 'ts', headers: { tag: 'x' } });
+    const after = Date.now();
+    const ch = await admin.createChannel();
+    const raw = await ch.get(q, { noAck: true });
+    await ch.close();
+    expect(raw).not.toBe(false);
+    const { timestamp, headers } = (raw as Exclude<typeof raw, false>).properties;
+    expect(Number.isInteger(timestamp)).toBe(true);
+    expect(timestamp).toBeGreaterThanOrEqual(Math.floor(before / 1_000));
+    expect(timestamp).toBeLessThanOrEqual(Math.ceil(after / 1_000));
+    expect(headers).toMatchObject({ tag: 'x', 'ctlplane-timestamp-ms': expect.any(Number) });
+    // ctlplane's own consumer still sees milliseconds, and not the header.
+    await b.publish({ routingKey: 'k', body: 2, id: 'ts2', headers: { tag: 'y' } });
+    const got: { timestamp: number; headers: object }[] = [];
+    await b.subscribe({ queue: q }, (d) => void got.push(d.message));
+    await vi.waitFor(() => expect(got).toHaveLength(1), WAIT);
+    expect(got[0]!.timestamp).toBeGreaterThanOrEqual(before);
+    expect(got[0]!.timestamp).toBeLessThanOrEqual(Date.now());
+    expect(got[0]!.headers).toEqual({ tag: 'y' });
   });
 });

@@ -1,6 +1,7 @@
 /**
- * AmqpBus with no broker to reach (nothing listens on port 1): the outage buffer, its limits and
- * timeouts, close settling every promise, and URLs never leaking their password.
+ * AmqpBus with no broker to reach (nothing listens on port 1, or the host does not exist): the
+ * outage buffer, its limits and timeouts, `ready()` rejecting within its bound, close settling
+ * every promise at once, and URLs never leaking their password.
  */
 import { AmqpBus } from '@ctlplane/adapters/amqp';
 import type { Logger } from '@ctlplane/core';
@@ -103,5 +104,43 @@ describe('AmqpBus without a broker', () => {
     expect(failures.some((l) => l.includes('127.0.0.2:1'))).toBe(true);
     expect(lines.join('\n')).not.toContain(SECRET);
     expect(attempts.map((a) => a.error.message).join('\n')).not.toContain(SECRET);
+  });
+
+  it.each([
+    ['a closed port', `amqp://user:${SECRET}@127.0.0.1:1`, /ECONNREFUSED/],
+    ['an unknown host', `amqp://user:${SECRET}@no-such-host.invalid:5672`, /ENOTFOUND|EAI_AGAIN/],
+  ])('ready() rejects on %s within readyTimeoutMs, naming the last failure', async (_what, url, cause) => {
+    const bus = new AmqpBus({ urls: url, readyTimeoutMs: 400, reconnect: { initialMs: 20, maxMs: 100 } });
+    const started = Date.now();
+    const err = (await bus.ready().then(
+      () => null,
+      (e: unknown) => e,
+    )) as Error & { transient?: boolean };
+    const waited = Date.now() - started;
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', transient: true });
+    expect(err.message).toMatch(/no broker reachable within 400 ms \(\d+ attempts failed\); last: /);
+    expect(err.message).toMatch(cause);
+    expect(err.message).not.toContain(SECRET);
+    expect(waited).toBeGreaterThanOrEqual(390);
+    expect(waited).toBeLessThan(3_000);
+    // The bus keeps trying; subscribe waits on ready() and is bounded the same way.
+    await expect(bus.subscribe({ queue: 'q' }, () => {})).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await bus.close();
+  });
+
+  it('close() after a failed first connection returns within a second, with a publish pending', async () => {
+    // Default closeTimeoutMs (10 s): nothing can be confirmed by a bus that never connected.
+    const bus = new AmqpBus({ urls: DEAD, readyTimeoutMs: 200, reconnect: { initialMs: 5, maxMs: 20 } });
+    const pending = bus.publish({ routingKey: 'k', body: 1 });
+    pending.catch(() => {});
+    await expect(bus.ready()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const started = Date.now();
+    await bus.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('validates readyTimeoutMs', () => {
+    expect(() => new AmqpBus({ urls: DEAD, readyTimeoutMs: 0 })).toThrow(/readyTimeoutMs/);
   });
 });

@@ -69,7 +69,7 @@ export {
   maskSecrets,
   noopLogger,
 } from './logger.js';
-export { sleep } from './retry.js';
+export { type SleepOptions, sleep } from './retry.js';
 // EventRouter and Agent
 export * from './router/index.js';
 // Scheduler: metrics sources, filters, strategies, pipeline

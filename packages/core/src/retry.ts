@@ -26,12 +26,27 @@ export function backoffDelay(
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-/** Resolve after `ms` milliseconds (timer is unref'd so it never holds the process open). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Options of {@link sleep}. */
+export interface SleepOptions {
+  /**
+   * Hold the process open while waiting (default true, as `setTimeout` does). `false` for a wait
+   * that must not keep a process alive on its own; a component that promises to retry or reconnect
+   * must keep the default, or its process exits in silence when the wait is all that is left.
+   */
+  ref?: boolean;
+}
+
+/**
+ * Resolve after `ms` milliseconds, or as soon as `signal` aborts (never rejects). The timer holds
+ * the process open, as `setTimeout` does, unless `options.ref` is false: a script awaiting a
+ * retry loop built on it does not exit half-way (Node would end it with exit code 13, "unsettled
+ * top-level await").
+ */
+export function sleep(ms: number, signal?: AbortSignal, options: SleepOptions = {}): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
-    timer.unref?.();
+    if (options.ref === false) timer.unref?.();
     signal?.addEventListener('abort', done, { once: true });
     function done(): void {
       clearTimeout(timer);

@@ -35,7 +35,7 @@ import type { ChannelModel } from 'amqplib';
 import { AmqpConnectionManager } from './amqp-connection.js';
 import { AmqpSubscription } from './amqp-consumer.js';
 import { ReadyGate } from './amqp-deferred.js';
-import { errorMessage, isPermanent, mapAmqpError } from './amqp-errors.js';
+import { errorMessage, isPermanent, mapConnectError } from './amqp-errors.js';
 import { type AmqpBusOptions, amqpOptionsSchema, type ResolvedAmqpOptions } from './amqp-options.js';
 import { AmqpPublisher } from './amqp-publisher.js';
 import { openPublisherChannel } from './amqp-publisher-channel.js';
@@ -114,12 +114,18 @@ export class AmqpBus extends BusEmitter implements MessageBus {
   }
 
   /**
-   * Resolves once connected with the topology declared. Rejects with ClosedError on close, or with
-   * the error of a first connection that failed for good (bad credentials, conflicting queue).
+   * Resolves once connected with the topology declared (at once when connected before). Rejects:
+   * - at once, with the error of a first connection that can never work: `UnauthorizedError` for
+   *   refused credentials or an unknown (or forbidden) virtual host, `ConflictError` for a queue
+   *   declared with other arguments;
+   * - with a transient `UnavailableError` naming the last failure when no broker could be reached
+   *   within `readyTimeoutMs` (default 30,000) of the call: a closed port, an unknown host. The bus
+   *   keeps reconnecting in the background; call `ready()` again to wait again;
+   * - with `ClosedError` once `close()` was called.
    */
   ready(): Promise<void> {
     if (this.#closing) return Promise.reject(new ClosedError('AmqpBus'));
-    return this.#ready.promise;
+    return this.#ready.wait(this.#opts.readyTimeoutMs);
   }
 
   /** Publish one message; resolves on the broker's confirm. */
@@ -196,13 +202,18 @@ export class AmqpBus extends BusEmitter implements MessageBus {
     await deleteOnOwnChannel(model, [queue, dlq], this.#log);
   }
 
-  /** Close gracefully (see {@link MessageBus.close}). Idempotent. */
+  /**
+   * Close gracefully (see {@link MessageBus.close}). Idempotent. Publishes already accepted get
+   * `closeTimeoutMs` to be confirmed, unless the bus never connected (then none can be, and they
+   * fail at once with ClosedError), so closing a bus whose first connection failed is immediate.
+   * Once it resolves the bus holds no socket and no timer: the process may exit.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#ready.close(new ClosedError('AmqpBus'));
       await Promise.all([
         Promise.allSettled([...this.#subs].map((s) => s.cancel())),
-        this.#publisher.close(this.#opts.closeTimeoutMs),
+        this.#publisher.close(this.#ready.everConnected ? this.#opts.closeTimeoutMs : 0),
       ]);
       await this.#manager.close();
       this.emit('bus:closed', {});
@@ -217,10 +228,10 @@ export class AmqpBus extends BusEmitter implements MessageBus {
   #hooks(): ConstructorParameters<typeof AmqpConnectionManager>[1] {
     return {
       setup: (model) => this.#setup(model),
-      failed: (error) => {
+      failed: (error, url) => {
         this.#log.warn('connect failed', { error: error.message });
-        const mapped = mapAmqpError(error.cause ?? error, 'connect');
-        if (isPermanent(mapped)) this.#ready.fail(mapped);
+        const mapped = mapConnectError(error.cause ?? error, url);
+        this.#ready.attemptFailed(mapped, isPermanent(mapped));
       },
       connected: (url) => {
         this.#ready.open();

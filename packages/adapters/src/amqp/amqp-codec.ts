@@ -16,15 +16,40 @@ export function contentBuffer(m: PreparedMessage): Buffer {
   return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 }
 
-/** @internal Publish properties of a prepared message: persistent JSON with its id and timestamp. */
+/**
+ * @internal The header carrying the publish time in milliseconds. The AMQP `timestamp` property
+ * holds POSIX seconds (AMQP 0-9-1; what pika, Java and Go clients decode), too coarse for latency.
+ */
+export const TIMESTAMP_MS_HEADER = 'ctlplane-timestamp-ms';
+
+/**
+ * A `timestamp` property above this is milliseconds, not seconds: 10^11 s is in the year 5138,
+ * 10^11 ms in 1973. Read so, messages published before the property was written in seconds (by an
+ * older ctlplane still in a queue, or another producer) keep a sensible time.
+ */
+const SECONDS_BELOW = 1e11;
+
+/**
+ * @internal Publish properties of a prepared message: persistent JSON with its id, the `timestamp`
+ * property in seconds and the milliseconds in {@link TIMESTAMP_MS_HEADER}.
+ */
 export function publishProperties(m: PreparedMessage): Options.Publish {
   return {
     messageId: m.id,
-    timestamp: m.timestamp,
-    headers: m.headers,
+    timestamp: Math.floor(m.timestamp / 1_000),
+    headers: { ...m.headers, [TIMESTAMP_MS_HEADER]: m.timestamp },
     contentType: 'application/json',
     persistent: true,
   };
+}
+
+/** The publish time of a delivery in ms: the header, else the property (seconds, or old ms). */
+function timestampMs(header: unknown, property: unknown): number {
+  if (typeof header === 'number' && Number.isFinite(header)) return header;
+  if (typeof property === 'number' && Number.isFinite(property)) {
+    return property < SECONDS_BELOW ? property * 1_000 : property;
+  }
+  return Date.now();
 }
 
 const bodySchema = z.json();
@@ -47,7 +72,7 @@ export function decodeMessage(msg: ConsumeMessage, countsDeliveries: boolean): B
   const raw = (msg.properties.headers ?? {}) as Record<string, unknown>;
   const headers: Record<string, HeaderValue> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (k.toLowerCase().startsWith('x-')) continue;
+    if (k.toLowerCase().startsWith('x-') || k === TIMESTAMP_MS_HEADER) continue;
     if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
       headers[k] = v;
     } else if (typeof v === 'bigint') {
@@ -61,7 +86,7 @@ export function decodeMessage(msg: ConsumeMessage, countsDeliveries: boolean): B
   const death = (raw['x-death'] as { 'routing-keys'?: unknown }[] | undefined)?.[0]?.['routing-keys'];
   const routingKey = Array.isArray(death) && typeof death[0] === 'string' ? death[0] : msg.fields.routingKey;
   const messageId: unknown = msg.properties.messageId;
-  const timestamp: unknown = msg.properties.timestamp;
+  const timestamp = timestampMs(raw[TIMESTAMP_MS_HEADER], msg.properties.timestamp);
   return Object.freeze({
     id:
       typeof messageId === 'string' && messageId !== ''
@@ -70,7 +95,7 @@ export function decodeMessage(msg: ConsumeMessage, countsDeliveries: boolean): B
     routingKey,
     body,
     headers: Object.freeze(headers),
-    timestamp: typeof timestamp === 'number' ? timestamp : Date.now(),
+    timestamp,
     redelivered,
     deliveryCount,
   });

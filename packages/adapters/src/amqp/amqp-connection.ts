@@ -16,8 +16,8 @@ import type { ResolvedAmqpOptions } from './amqp-options.js';
 export interface ConnectionHooks {
   /** Runs on every new connection before it counts as connected; throw to drop it and retry. */
   setup(model: ChannelModel): Promise<void>;
-  /** Setup or connect failed (the manager retries). */
-  failed(error: Error): void;
+  /** Setup or connect to `url` (masked) failed; the manager retries. */
+  failed(error: Error, url: string): void;
   /** Connected and set up. */
   connected(url: string): void;
   /** The connection broke (or was closed). */
@@ -90,10 +90,8 @@ export class AmqpConnectionManager {
       let error: Error;
       let model: ChannelModel | null = null;
       try {
-        model = await connect(withHeartbeat(url, this.#opts.heartbeatSeconds), {
-          timeout: this.#opts.connectTimeoutMs,
-          clientProperties: { connection_name: this.#opts.connectionName },
-        });
+        model = await this.#connect(url);
+        if (!model) return; // closed while connecting
         const closed = this.#watch(model, masked);
         await this.#hooks.setup(model);
         if (this.#abort.signal.aborted) {
@@ -110,12 +108,46 @@ export class AmqpConnectionManager {
       } catch (err) {
         error = new Error(`${masked}: ${errorMessage(err)}`, { cause: err });
         if (model) void model.close().catch(() => {});
-        if (!this.#abort.signal.aborted) this.#hooks.failed(error);
+        if (!this.#abort.signal.aborted) this.#hooks.failed(error, masked);
       }
       if (this.#abort.signal.aborted) return;
       const delay = backoffDelay(attempt++, this.#opts.reconnect);
       this.#hooks.reconnecting(attempt, delay, error);
+      // A ref'd wait (sleep's default): during an outage this timer is all that keeps a process
+      // whose only work is this bus (a consumer) alive until the broker is back. close() aborts it.
       await sleep(delay, this.#abort.signal);
+    }
+  }
+
+  /**
+   * One connection attempt, or null once `close()` was called: close does not wait out an attempt
+   * in flight (up to `connectTimeoutMs` on an unresponsive host); a late connection is closed.
+   */
+  async #connect(url: string): Promise<ChannelModel | null> {
+    const signal = this.#abort.signal;
+    const attempt = connect(withHeartbeat(url, this.#opts.heartbeatSeconds), {
+      timeout: this.#opts.connectTimeoutMs,
+      clientProperties: { connection_name: this.#opts.connectionName },
+    });
+    let onAbort = (): void => {};
+    const aborted = new Promise<null>((resolve) => {
+      onAbort = () => resolve(null);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const model = await Promise.race([attempt, aborted]);
+      if (model === null) {
+        attempt.then(
+          (late) => {
+            late.on('error', () => {});
+            late.close().catch(() => {});
+          },
+          () => {},
+        );
+      }
+      return model;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
   }
 

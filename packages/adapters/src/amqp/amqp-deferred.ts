@@ -1,8 +1,10 @@
 /**
- * A promise with its resolve and reject, that never counts as an unhandled rejection.
+ * A promise with its resolve and reject, that never counts as an unhandled rejection, and the gate
+ * `AmqpBus.ready()` waits on.
  *
  * @module
  */
+import { UnavailableError } from '@ctlplane/core';
 
 /** @internal */
 export class Deferred {
@@ -31,25 +33,61 @@ export class Deferred {
   }
 }
 
-/** @internal What `ready()` waits on: the first connection, or a first failure that is final. */
+/**
+ * @internal What `ready()` waits on: the first connection, a first failure that is final, or the
+ * caller's time limit. Each `wait` has its own timer, cleared when the gate settles.
+ */
 export class ReadyGate {
   #deferred = new Deferred();
   #connected = false;
+  #everConnected = false;
+  #lastError: Error | null = null;
+  #attempts = 0;
 
-  /** The current promise. */
-  get promise(): Promise<void> {
-    return this.#deferred.promise;
+  /** True once a connection was set up: until then no publish can have reached the broker. */
+  get everConnected(): boolean {
+    return this.#everConnected;
+  }
+
+  /**
+   * Resolve once connected; reject with the gate's failure, or after `timeoutMs` with a transient
+   * UnavailableError naming the last failed attempt. The timer holds the process open: a caller
+   * awaiting `ready()` is waiting on purpose.
+   */
+  wait(timeoutMs: number): Promise<void> {
+    const gate = this.#deferred.promise;
+    if (this.#connected) return gate;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.#timeoutError(timeoutMs)), timeoutMs);
+      gate.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Connected (and set up). */
   open(): void {
     this.#connected = true;
+    this.#everConnected = true;
+    this.#lastError = null;
     this.#deferred.resolve();
   }
 
-  /** A first connection failed for good: fail current waiters; later callers wait afresh. */
-  fail(err: Error): void {
-    if (this.#connected) return;
+  /**
+   * A connection attempt failed. When retrying cannot help (`permanent`) and the bus never
+   * connected, fail the current waiters; later callers wait afresh.
+   */
+  attemptFailed(err: Error, permanent: boolean): void {
+    this.#attempts++;
+    this.#lastError = err;
+    if (!permanent || this.#connected) return;
     this.#deferred.reject(err);
     this.#deferred = new Deferred();
   }
@@ -58,5 +96,14 @@ export class ReadyGate {
   close(err: Error): void {
     this.#connected = true;
     this.#deferred.reject(err);
+  }
+
+  #timeoutError(ms: number): UnavailableError {
+    const last = this.#lastError;
+    return new UnavailableError(
+      `AmqpBus: no broker reachable within ${ms} ms (${this.#attempts} attempts failed)` +
+        (last ? `; last: ${last.message}` : ''),
+      { cause: last, transient: true },
+    );
   }
 }

@@ -29,6 +29,12 @@ export interface AmqpBusOptions {
   heartbeatSeconds?: number;
   /** TCP + AMQP handshake timeout per attempt (default 5,000). */
   connectTimeoutMs?: number;
+  /**
+   * How long `ready()` (and so `subscribe` and `deleteQueue`, which wait for it) waits for a
+   * connection before it rejects with a transient UnavailableError (default 30,000). Refused
+   * credentials or virtual host reject at once instead.
+   */
+  readyTimeoutMs?: number;
   /** Reconnect backoff: full-jitter exponential from `initialMs` (100) to `maxMs` (5,000). */
   reconnect?: { initialMs?: number; maxMs?: number; factor?: number };
   /** Most publishes waiting or unconfirmed at once (default 50,000); beyond, BusyError. */
@@ -74,6 +80,7 @@ export const amqpOptionsSchema = z
     prefetch: z.number().int().min(1).max(10_000).default(32),
     heartbeatSeconds: z.number().int().min(0).max(600).default(10),
     connectTimeoutMs: ms(600_000).default(5_000),
+    readyTimeoutMs: ms(3_600_000).min(1).default(30_000),
     reconnect: z
       .object({
         initialMs: ms(600_000).default(100),

@@ -112,7 +112,9 @@ export class AmqpPublisher {
     for (let index = 0; index < messages.length; index++) {
       this.#queue.push({ msg: messages[index]!, deadline, batch, index, state: 'queued' });
     }
-    this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(1_000, this.#opts.publishTimeoutMs)).unref();
+    // Ref'd: a publish someone awaits must get its answer (confirm or timeout) even in a script
+    // whose only other handle is this bus. Cleared once nothing is pending.
+    this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(1_000, this.#opts.publishTimeoutMs));
     this.#pump();
     return batch.promise;
   }

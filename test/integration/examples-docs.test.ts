@@ -1,7 +1,8 @@
 /**
  * Blocks fenced ```ts run in the guides are executed, not only type-checked: each is written to a
  * module inside the repo (so `@ctlplane/*` and zod resolve as for the examples) and run with
- * `node --import tsx`; it must exit 0. The getting-started example must print its droplet done.
+ * `node --import tsx`; it must exit 0 by itself (a block that leaves something holding the process
+ * open fails), within a minute. Some must also print what their guide says they print.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,6 +16,17 @@ const files = [
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),
 ];
+
+/** What the runnable block of a guide prints, as its guide shows it. */
+const PRINTS: Record<string, RegExp[]> = {
+  'docs/getting-started.md': [/^droplet 1 is done on hv-[12]: \{"booted":"ubuntu-24\.04","on":"hv-[12]"\}$/m],
+  // Both changes, the placement too: close() stops the relay, so the block waits for them first.
+  'docs/harpoon.md': [
+    /^event:1:v1 evt\.nyc1\._\.droplet%2Ecreate$/m,
+    /^event:1:v2 evt\.nyc1\.hv-42\.droplet%2Ecreate$/m,
+  ],
+  'docs/event-router.md': [/status: 'done'/, /result: \{ booted: 'ubuntu-24\.04 with 2 vCPUs' \}/],
+};
 
 /** Every ```ts run block, with where it starts. */
 const blocks = files.flatMap((file) => {
@@ -31,8 +43,8 @@ const blocks = files.flatMap((file) => {
 describe('runnable blocks of the docs', () => {
   afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
-  it('has the getting-started example among them', () => {
-    expect(blocks.map((b) => b.file)).toContain('docs/getting-started.md');
+  it('has the examples of getting-started, Harpoon and the event router among them', () => {
+    expect(blocks.map((b) => b.file)).toEqual(expect.arrayContaining(Object.keys(PRINTS)));
   });
 
   for (const b of blocks) {
@@ -40,13 +52,9 @@ describe('runnable blocks of the docs', () => {
       mkdirSync(DIR, { recursive: true });
       const path = join(DIR, `${b.file.replace(/\W+/g, '_')}_${b.line}.ts`);
       writeFileSync(path, `${b.code}\nexport {};\n`);
-      const { code, stdout, stderr } = await runExample(relative(ROOT, path), []);
+      const { code, stdout, stderr } = await runExample(relative(ROOT, path), [], {}, 60_000);
       expect(code, `${stdout}\n${stderr}`).toBe(0);
-      if (b.file === 'docs/getting-started.md') {
-        expect(stdout).toMatch(
-          /^droplet 1 is done on hv-[12]: \{"booted":"ubuntu-24\.04","on":"hv-[12]"\}$/m,
-        );
-      }
+      for (const line of PRINTS[b.file] ?? []) expect(stdout).toMatch(line);
     });
   }
 });

@@ -16,7 +16,10 @@ import { type MysqlOptions, parseMysqlOptions } from './options.js';
 import { checkServerVersion, managedPool } from './pool.js';
 import { RELAY_MIGRATIONS } from './relay/migrations.js';
 
-/** Every migration ctlplane ships, in version order. */
+/**
+ * Every migration ctlplane ships, in version order: {@link EVENT_STORE_MIGRATIONS},
+ * {@link RELAY_MIGRATIONS} and {@link FLEET_MIGRATIONS}.
+ */
 export const MIGRATIONS: readonly Migration[] = [
   ...EVENT_STORE_MIGRATIONS,
   ...RELAY_MIGRATIONS,

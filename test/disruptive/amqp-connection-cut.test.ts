@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
 import { isCtlplaneError } from '@ctlplane/core';
-import { connect } from 'amqplib';
 import { afterAll, expect, it, vi } from 'vitest';
+import { deleteBusTopology } from '../support/rabbitmq.js';
 import { describeWith } from '../support/requires.js';
 import { amqpUrl } from '../support/services.js';
 
@@ -54,15 +54,7 @@ describeWith('amqp', 'AmqpBus when its connection is cut', () => {
   const queue = `ctl.cut.${tag}.q`;
 
   afterAll(async () => {
-    const c = await connect(amqpUrl());
-    c.on('error', () => {});
-    const ch = await c.createChannel();
-    ch.on('error', () => {});
-    await ch.deleteQueue(queue);
-    await ch.deleteQueue(`${queue}.dead-letter`);
-    await ch.deleteExchange(exchange);
-    await ch.deleteExchange(`${exchange}.dead-letter`);
-    await c.close();
+    await deleteBusTopology(exchange, queue);
   });
 
   it('republishes unconfirmed messages and loses none across three cut connections', async () => {

@@ -8,10 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
-import { connect } from 'amqplib';
 import { afterAll, expect, it } from 'vitest';
 import { ExampleProcess } from '../integration/fixtures/examples-kit.js';
-import { ensureBrokerUp, rabbitmqctl } from '../support/rabbitmq.js';
+import { deleteBusTopology, ensureBrokerUp, rabbitmqctl } from '../support/rabbitmq.js';
 import { describeWith } from '../support/requires.js';
 import { amqpUrl } from '../support/services.js';
 
@@ -31,15 +30,7 @@ describeWith('amqp', 'a process whose only handle is an AmqpBus, across a broker
   afterAll(async () => {
     for (const c of children) await c.stop('SIGKILL');
     if (canRestart) await ensureBrokerUp();
-    const c = await connect(amqpUrl());
-    c.on('error', () => {});
-    const ch = await c.createChannel();
-    ch.on('error', () => {});
-    await ch.deleteQueue(queue);
-    await ch.deleteQueue(`${queue}.dead-letter`);
-    await ch.deleteExchange(exchange);
-    await ch.deleteExchange(`${exchange}.dead-letter`);
-    await c.close();
+    await deleteBusTopology(exchange, queue);
   }, 120_000);
 
   const title = 'stays alive, reconnects and receives what was published after the restart; exits on close';

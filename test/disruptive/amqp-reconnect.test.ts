@@ -7,9 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
 import { isCtlplaneError } from '@ctlplane/core';
-import { connect } from 'amqplib';
 import { afterAll, expect, it, vi } from 'vitest';
-import { ensureBrokerUp, rabbitmqctl } from '../support/rabbitmq.js';
+import { deleteBusTopology, ensureBrokerUp, rabbitmqctl } from '../support/rabbitmq.js';
 import { describeWith } from '../support/requires.js';
 import { amqpUrl } from '../support/services.js';
 
@@ -32,15 +31,7 @@ describeWith('amqp', 'AmqpBus across broker restarts', () => {
 
   afterAll(async () => {
     if (canRestart) await ensureBrokerUp();
-    const c = await connect(amqpUrl());
-    c.on('error', () => {});
-    const ch = await c.createChannel();
-    ch.on('error', () => {});
-    await ch.deleteQueue(queue);
-    await ch.deleteQueue(`${queue}.dead-letter`);
-    await ch.deleteExchange(exchange);
-    await ch.deleteExchange(`${exchange}.dead-letter`);
-    await c.close();
+    await deleteBusTopology(exchange, queue);
   }, 120_000);
 
   const title = 'loses no confirmed message when the broker restarts twice during 10,000 publishes';

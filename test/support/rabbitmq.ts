@@ -28,3 +28,16 @@ export async function ensureBrokerUp(): Promise<void> {
     }
   }
 }
+
+/** Delete a bus topology a test declared: the queue, the exchange, and their dead-letter twins. */
+export async function deleteBusTopology(exchange: string, queue: string): Promise<void> {
+  const c = await connect(amqpUrl());
+  c.on('error', () => {});
+  const ch = await c.createChannel();
+  ch.on('error', () => {});
+  await ch.deleteQueue(queue);
+  await ch.deleteQueue(`${queue}.dead-letter`);
+  await ch.deleteExchange(exchange);
+  await ch.deleteExchange(`${exchange}.dead-letter`);
+  await c.close();
+}

@@ -2,10 +2,19 @@
  * The MySQL mistakes a newcomer makes first, each with the typed error it now gets: a refused
  * password is an `UnauthorizedError` (as AMQP's refused login is), raised at once and never
  * retried; a database that was never migrated names the fix (`ctlplane migrate`) instead of only
- * "Table … doesn't exist".
+ * "Table … doesn't exist". Over Harpoon's HTTP API the refused password is Harpoon's failure, not
+ * the caller's: 503, never a 401 (the caller's token is good) nor the database's text.
  */
 import { MysqlEventStoreDriver, MysqlFleetDriver, migrate } from '@ctlplane/adapters/mysql';
-import { EventStore, Fleet, UnauthorizedError, UnavailableError } from '@ctlplane/core';
+import {
+  EventStore,
+  Fleet,
+  Harpoon,
+  HarpoonClient,
+  HarpoonHttpServer,
+  UnauthorizedError,
+  UnavailableError,
+} from '@ctlplane/core';
 import { afterAll, expect, it } from 'vitest';
 import { create, testTypes } from '../contract/event-store.fixtures.js';
 import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
@@ -67,6 +76,27 @@ describeWith('mysql', 'MySQL errors a newcomer meets', () => {
       }
     } finally {
       await fleet.close();
+      await store.close();
+    }
+  });
+
+  it('behind Harpoon over HTTP, a refused database password is a 503 for the caller, not a 401', async () => {
+    const store = new EventStore({
+      driver: new MysqlEventStoreDriver({ url: wrongPasswordUrl() }),
+      types: testTypes,
+    });
+    const harpoon = new Harpoon({ store });
+    const token = 'mysql-errors-token-0123456789';
+    const server = new HarpoonHttpServer({ harpoon, tokens: [{ service: 'api', token }] });
+    await server.listen();
+    try {
+      const client = new HarpoonClient({ url: server.url, token });
+      const err = await client.get(1).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).not.toMatch(/access denied|@'/i);
+    } finally {
+      await server.close();
+      await harpoon.close();
       await store.close();
     }
   });

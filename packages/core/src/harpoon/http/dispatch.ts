@@ -8,7 +8,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NotFoundError, ValidationError } from '../../errors.js';
+import { isCtlplaneError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import { type Logger, maskSecrets } from '../../logger.js';
 import type { Harpoon } from '../harpoon.js';
 import type { TokenAuthenticator } from './auth.js';
@@ -73,15 +73,17 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
     }
     d.auth.authorize(req.headers.authorization, route.scope);
     const body = req.method === 'POST' ? await readJsonBody(req, d.settings.maxBodyBytes) : undefined;
-    const reply = await route.handle({
-      harpoon: d.harpoon,
-      params: route.pattern.exec(url.pathname)?.groups ?? {},
-      query: url.searchParams,
-      body,
-      signal: abort.signal,
-      settings: d.settings,
-      longPolls: d.longPolls,
-    });
+    const reply = await route
+      .handle({
+        harpoon: d.harpoon,
+        params: route.pattern.exec(url.pathname)?.groups ?? {},
+        query: url.searchParams,
+        body,
+        signal: abort.signal,
+        settings: d.settings,
+        longPolls: d.longPolls,
+      })
+      .catch(backendRefusal);
     send(req, res, reply);
   } catch (err) {
     try {
@@ -91,6 +93,19 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
       res.destroy();
     }
   }
+}
+
+/**
+ * The caller passed `authorize` above: an UnauthorizedError from the route is a backend (the
+ * database) refusing Harpoon's own credentials. That is Harpoon's failure, not the caller's: a 503
+ * with the generic message (the database's text, which names accounts and hosts, is logged only),
+ * never a 401 telling a caller with a good token that its token is wrong.
+ */
+function backendRefusal(err: unknown): never {
+  if (!isCtlplaneError(err, 'UNAUTHORIZED')) throw err;
+  throw new UnavailableError(`a backing service refused Harpoon's credentials: ${err.message}`, {
+    cause: err,
+  });
 }
 
 function fail(d: DispatchDeps, req: IncomingMessage, res: ServerResponse, err: unknown): void {

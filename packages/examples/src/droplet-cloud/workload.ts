@@ -2,8 +2,7 @@
  * A steady stream of requests: creates at `rate` per second, destroys of booted droplets, and
  * bookkeeping of every request until it is done or failed (with its reason).
  */
-import { isCtlplaneError } from '@ctlplane/core';
-import { wait } from '../shared/wait.js';
+import { isCtlplaneError, sleep } from '@ctlplane/core';
 import type { DropletApi, DropletView } from './api.js';
 import { pick, seeded } from './random.js';
 import { SIZES, type SizeSlug } from './types.js';
@@ -93,7 +92,7 @@ export class Workload {
 
   /** Resolves when a bounded run is finished (or the workload stops). */
   async done(): Promise<void> {
-    while (!this.finished && !this.#abort.signal.aborted) await wait(100, this.#abort.signal);
+    while (!this.finished && !this.#abort.signal.aborted) await sleep(100, this.#abort.signal);
   }
 
   #quiet(): boolean {
@@ -120,7 +119,7 @@ export class Workload {
           void this.#destroy(id);
         }
       }
-      await wait(tickMs, signal);
+      await sleep(tickMs, signal);
     }
   }
 
@@ -167,7 +166,7 @@ export class Workload {
           // The API is unreachable for a moment; the next round asks again.
         }
       }
-      await wait(250, signal);
+      await sleep(250, signal);
     }
   }
 

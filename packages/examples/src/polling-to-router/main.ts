@@ -6,10 +6,9 @@
  *
  *   node --import tsx packages/examples/src/polling-to-router/main.ts [--servers 30] [--mysql URL]
  */
-import { Agent, AgentKeyring, EventRouter, InProcessTransport, StorePollInput } from '@ctlplane/core';
+import { Agent, AgentKeyring, EventRouter, InProcessTransport, StorePollInput, sleep } from '@ctlplane/core';
 import { z } from 'zod';
 import { parseFlags } from '../shared/cli.js';
-import { wait } from '../shared/wait.js';
 import { type Database, memoryDatabase, mysqlDatabase, type Store } from './db.js';
 import { PollingFleet } from './polling-agents.js';
 
@@ -57,7 +56,7 @@ async function bootAll(phase: string): Promise<{ ms: number; peak: number }> {
   let peak = 0;
   do {
     peak = Math.max(peak, await db.connections());
-    await wait(100);
+    await sleep(100);
   } while (!(await allDone(created[0]!.id, created.at(-1)!.id)));
   return { ms: Date.now() - started, peak };
 }
@@ -112,7 +111,7 @@ const agents = servers.map(
       connector: transport,
       handlers: {
         'droplet.create': async () => {
-          await wait(WORK_MS);
+          await sleep(WORK_MS);
           return { booted: true };
         },
       },

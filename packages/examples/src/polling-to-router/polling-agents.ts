@@ -2,8 +2,9 @@
  * The 2013 design: every hypervisor's agent polls the events table itself, over its own
  * database connection, asking "anything for me?" every `pollMs`.
  */
+
 import { setMaxListeners } from 'node:events';
-import { wait } from '../shared/wait.js';
+import { sleep } from '@ctlplane/core';
 import type { Database, Store } from './db.js';
 
 /** A fleet of polling agents. */
@@ -26,11 +27,11 @@ export class PollingFleet {
       const work = await store.claim({ owner: `agent-${serverId}`, serverId, limit: 10, leaseMs: 30_000 });
       this.queries++;
       for (const e of work) {
-        await wait(workMs, signal);
+        await sleep(workMs, signal);
         await store.transition({ id: e.id, version: e.version, to: 'done', result: { booted: true } });
         this.queries++;
       }
-      await wait(pollMs, signal);
+      await sleep(pollMs, signal);
     }
   }
 

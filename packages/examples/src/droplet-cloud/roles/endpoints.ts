@@ -3,8 +3,7 @@
  * all derived from the shared options so every process agrees.
  */
 import { createHash } from 'node:crypto';
-import { AgentKeyring, HarpoonClient, type HarpoonScope, type ServiceToken } from '@ctlplane/core';
-import { wait } from '../../shared/wait.js';
+import { AgentKeyring, HarpoonClient, type HarpoonScope, type ServiceToken, sleep } from '@ctlplane/core';
 import type { CloudOptions } from '../cli.js';
 import type { DropletTypes } from '../types.js';
 
@@ -63,7 +62,7 @@ export async function harpoonFor(
       return client;
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      await wait(250);
+      await sleep(250);
     }
   }
 }

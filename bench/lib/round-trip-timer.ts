@@ -8,8 +8,10 @@ import { tracingChannel } from 'node:diagnostics_channel';
 /** Round trips and their total milliseconds, per operation. */
 export type RoundTripTimes = Record<string, { count: number; ms: number }>;
 
-/** Name the operation of a round trip from its SQL (ctlplane's statements, in the order they appear). */
-function operationOf(sql: string): string {
+/** Name the operation of a round trip from the start of its SQL (ctlplane's statements). */
+function operationOf(text: string): string {
+  // The statements that tell the operations apart are near the start; the rest can be large.
+  const sql = text.slice(0, 400);
   if (sql.includes('fleet_') && sql.startsWith('SET TRANSACTION')) return 'fleet: lock keys, read holders';
   if (sql.includes('fleet_') && sql.startsWith('SET @now')) return 'fleet reserve: update servers, commit';
   if (sql.includes('fleet_')) return 'fleet: other';

@@ -143,5 +143,8 @@ const block = [
   sections.join('\n\n'),
   '<!-- explain:end -->',
 ].join('\n');
-writeFileSync(doc, text.replace(/<!-- explain:start -->[\s\S]*<!-- explain:end -->/, () => block));
+writeFileSync(
+  doc,
+  text.replace(/<!-- explain:start -->[\s\S]*<!-- explain:end -->/, () => block),
+);
 console.log(block);

@@ -13,7 +13,8 @@ function operationOf(text: string): string {
   // The statements that tell the operations apart are near the start; the rest can be large.
   const sql = text.slice(0, 400);
   if (sql.includes('fleet_') && sql.startsWith('SET TRANSACTION')) return 'fleet: lock keys, read holders';
-  if (sql.includes('fleet_') && sql.startsWith('SET @now')) return 'fleet reserve: update servers, commit';
+  if (sql.startsWith('SET @now := UTC_TIMESTAMP(3); UPDATE JSON_TABLE'))
+    return 'fleet reserve: update servers, commit';
   if (sql.includes('fleet_')) return 'fleet: other';
   if (sql.includes('@found')) return 'store claim';
   if (sql.includes('FOR UPDATE; SET @now')) return 'store transition';

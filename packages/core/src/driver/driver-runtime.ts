@@ -8,6 +8,7 @@
  * @internal
  * @module
  */
+import PQueue from 'p-queue';
 import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withRetry } from '../retry.js';
@@ -20,6 +21,8 @@ export interface DriverRuntimeOptions {
   readonly log: Logger;
   /** Told of every retry after it is logged, e.g. to emit an event. */
   readonly onRetry?: (operation: string, attempt: number, error: Error) => void;
+  /** Write calls in flight at once (the driver's `writeConcurrency`); more wait in order. */
+  readonly writeConcurrency?: number | undefined;
 }
 
 /** @internal The shared open/close/retry behaviour around one driver. */
@@ -27,6 +30,7 @@ export class DriverRuntime {
   readonly #what: string;
   readonly #name: string;
   readonly #o: DriverRuntimeOptions;
+  readonly #writes: PQueue | null;
   #closing: Promise<void> | null = null;
 
   /**
@@ -37,6 +41,8 @@ export class DriverRuntime {
     this.#what = what;
     this.#name = name;
     this.#o = options;
+    const n = options.writeConcurrency;
+    this.#writes = n !== undefined && n > 0 ? new PQueue({ concurrency: n }) : null;
   }
 
   /** True once `close` was called. */
@@ -69,6 +75,15 @@ export class DriverRuntime {
         cause: err,
       });
     });
+  }
+
+  /**
+   * Run one write call as {@link DriverRuntime.run} does, each attempt waiting its turn when the
+   * driver limits its concurrent writes.
+   */
+  write<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    const writes = this.#writes;
+    return this.run(operation, writes ? () => writes.add(fn) : fn);
   }
 
   /** Close once: `fn` runs on the first call, and every call gets its promise. */

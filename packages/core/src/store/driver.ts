@@ -54,6 +54,13 @@ export interface DriverCapabilities {
   readonly multiProcess: boolean;
   /** Data survives a restart of the process. */
   readonly durable: boolean;
+  /**
+   * Write calls (append, transition, claim) the backend serves best at once; the `EventStore`
+   * queues more in the process, first in, first out. Unset: no limit. The MySQL backend sets it
+   * because its writes take turns on the feed counter: more writers waiting inside the database
+   * cost it more than they gain (measured in docs/event-store.md, "Why this design").
+   */
+  readonly writeConcurrency?: number;
 }
 
 /** The storage backend behind an `EventStore`. */

@@ -116,6 +116,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
       retries: this.#opts.retries,
       log: this.#log,
       onRetry: (operation, attempt, error) => this.emit('store:retry', { operation, attempt, error }),
+      writeConcurrency: driver.capabilities.writeConcurrency,
     });
   }
 
@@ -231,7 +232,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
       (t, i) => parseOrThrow(transitionSchema, t, `transition [${i}]`) as TransitionInput,
     );
     if (parsed.length === 0) return [];
-    const outcomes = await this.#run('transition', () => this.#driver.transition(parsed));
+    const outcomes = await this.#runtime.write('transition', () => this.#driver.transition(parsed));
     for (const o of outcomes)
       if (o.ok) this.emit('store:transitioned', { id: o.event.id, to: o.event.status });
     return outcomes;
@@ -241,7 +242,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   async claim(input: ClaimInput): Promise<EventOf<M>[]> {
     this.#open();
     const c = parseOrThrow(claimSchema, input, 'claim') as ClaimInput;
-    const events = await this.#run('claim', () => this.#driver.claim(c));
+    const events = await this.#runtime.write('claim', () => this.#driver.claim(c));
     if (events.length === 0) this.emit('store:claim:empty', { owner: c.owner });
     else this.emit('store:claimed', { owner: c.owner, count: events.length });
     return events as EventOf<M>[];
@@ -348,7 +349,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   }
 
   async #appendRecords(records: readonly AppendRecord[]): Promise<EventOf<M>[]> {
-    const stored = await this.#run('append', () => this.#driver.append(records));
+    const stored = await this.#runtime.write('append', () => this.#driver.append(records));
     this.emit('store:appended', { count: stored.length });
     return stored as EventOf<M>[];
   }

@@ -17,7 +17,7 @@ function operationOf(text: string): string {
     return 'fleet reserve: update servers, commit';
   if (sql.includes('fleet_')) return 'fleet: other';
   if (sql.includes('@found')) return 'store claim';
-  if (sql.includes('FOR UPDATE; SET @now')) return 'store transition';
+  if (/START TRANSACTION; SELECT id FROM `[^`]*events` WHERE id IN \(/.test(sql)) return 'store transition';
   if (sql.includes('INSERT INTO')) return 'store append';
   return 'other';
 }

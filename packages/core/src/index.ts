@@ -24,7 +24,19 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
-// Events: model, lifecycle, type registry
+// Events: size limits, model, lifecycle, type registry
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  fitError,
+  MAX_ENVELOPE_BYTES,
+  MAX_ERROR_BYTES,
+  MAX_REGION_KEY_BYTES,
+  MAX_RESULT_BYTES,
+  MAX_SERVER_KEY_BYTES,
+  MAX_TYPE_KEY_BYTES,
+  maxEventMessageBytes,
+} from './events/limits.js';
 export type {
   ClaimFilter,
   ClaimInput,
@@ -77,6 +89,7 @@ export * from './scheduler/index.js';
 // EventStore
 export type { DriverCapabilities } from './store/driver.js';
 export {
+  type EventLimits,
   type EventOf,
   EventStore,
   type EventStoreEvents,

@@ -7,6 +7,12 @@
  */
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from './errors.js';
+import {
+  MAX_REGION_KEY_BYTES,
+  MAX_SERVER_KEY_BYTES,
+  MAX_TYPE_KEY_BYTES,
+  routingWordBytes,
+} from './events/limits.js';
 
 /** A zod issue as this module reads it: an `invalid_union` carries each branch's issues. */
 interface ZodIssueLike {
@@ -98,6 +104,25 @@ export const nameSchema = z
   // `*`, not `+`: an empty name is min(1)'s issue alone, not a second, misleading one.
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
   .refine((s) => !/\p{Cs}/u.test(s), 'must be well-formed Unicode (no lone surrogates)');
+
+/**
+ * A name that becomes one word of an event's routing key: bounded in escaped bytes, so that every
+ * event's key fits AMQP's 255 bytes (see `events/limits.ts`).
+ */
+const routingWordSchema = (what: string, maxBytes: number) =>
+  nameSchema.refine(
+    (s) => routingWordBytes(s) <= maxBytes,
+    `must be at most ${maxBytes} bytes as a routing-key word (UTF-8; . * # % count 3 each): every ${what} is part of its events' routing keys`,
+  );
+
+/** A region an event or a server belongs to. */
+export const regionSchema = routingWordSchema('region', MAX_REGION_KEY_BYTES);
+
+/** A server id an event is placed on, or a server of the fleet. */
+export const serverIdSchema = routingWordSchema('server id', MAX_SERVER_KEY_BYTES);
+
+/** An event type name. */
+export const typeNameSchema = routingWordSchema('event type', MAX_TYPE_KEY_BYTES);
 
 /** An event id: a positive safe integer. */
 export const idSchema = z

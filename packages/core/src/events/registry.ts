@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { issuesFromZod } from '../validation.js';
+import { issuesFromZod, parseOrThrow, typeNameSchema } from '../validation.js';
 import { strictPayload } from './strict-payload.js';
 
 /** Event type names mapped to their payload schemas. */
@@ -53,8 +53,12 @@ export class EventTypeRegistry<M extends EventTypeMap = EventTypeMap> {
   /**
    * @param schemas - event type name → payload schema
    * @param options - whether unknown payload fields are refused (default: yes)
+   * @throws ValidationError for a name an event could not carry (empty, control characters, over
+   *   120 bytes as a routing-key word)
    */
   constructor(schemas: M, options: EventTypesOptions = {}) {
+    for (const name of Object.keys(schemas))
+      parseOrThrow(typeNameSchema, name, `event type "${name.slice(0, 100)}"`);
     this.#schemas = Object.freeze({ ...schemas });
     const strict = options.strict ?? true;
     this.#strict = Object.freeze(

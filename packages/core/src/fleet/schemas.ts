@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from 'zod';
-import { nameSchema } from '../validation.js';
+import { nameSchema, regionSchema, serverIdSchema } from '../validation.js';
 import { SERVER_STATES } from './model.js';
 
 /** @internal Resource names. */
@@ -68,8 +68,8 @@ export const serverStateSchema = z.enum(SERVER_STATES);
 /** Shape of a server to register. */
 export const serverInputSchema = z
   .object({
-    id: nameSchema,
-    region: nameSchema,
+    id: serverIdSchema,
+    region: regionSchema,
     capacity: resourcesSchema,
     labels: labelsSchema.default({}),
     state: serverStateSchema.default('active'),

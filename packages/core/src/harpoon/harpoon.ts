@@ -186,7 +186,8 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
   }
 
   async transition(input: TransitionInput): Promise<EventOf<M>> {
-    return this.#busy('transition', this.#transitions.submit(input));
+    // Validated here (sizes first): a bad request fails alone instead of failing its whole batch.
+    return this.#busy('transition', this.#transitions.submit(this.#store.checkTransition(input)));
   }
 
   transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {

@@ -8,14 +8,13 @@ import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import { checkBatch, DriverRuntime } from '../driver/driver-runtime.js';
 import { ValidationError } from '../errors.js';
+import { MAX_ERROR_BYTES, MAX_RESULT_BYTES } from '../events/limits.js';
 import type {
   ClaimInput,
   EventPage,
   EventQuery,
   FeedFilter,
   FeedPage,
-  NewEvent,
-  StoredEvent,
   TransitionInput,
   TransitionOutcome,
 } from '../events/model.js';
@@ -24,6 +23,13 @@ import { type Logger, noopLogger } from '../logger.js';
 import { cursorSchema, idSchema, nameSchema, parseOrThrow } from '../validation.js';
 import { checkStoreParts } from './check-parts.js';
 import type { AppendRecord, DriverCapabilities, EventStoreDriver } from './driver.js';
+import type {
+  EventLimits,
+  EventOf,
+  EventStoreEvents,
+  EventStoreOptions,
+  NewEventOf,
+} from './event-store-types.js';
 import { type FollowOptions, followFeed } from './follow.js';
 import {
   claimSchema,
@@ -36,47 +42,13 @@ import {
 } from './schemas.js';
 import { toAppendRecord } from './to-append-record.js';
 
-/** A stored event of any registered type, with its payload typed. */
-export type EventOf<M extends EventTypeMap> = {
-  [K in Extract<keyof M, string>]: StoredEvent<K, z.output<M[K]>>;
-}[Extract<keyof M, string>];
-
-/** A new event of any registered type, with its payload typed. */
-export type NewEventOf<M extends EventTypeMap> = {
-  [K in Extract<keyof M, string>]: NewEvent<K, z.input<M[K]>>;
-}[Extract<keyof M, string>];
-
-/** Events an {@link EventStore} emits; one payload object each. */
-export interface EventStoreEvents {
-  /** A batch was appended (idempotent replays included in `count`). */
-  'store:appended': (e: { count: number }) => void;
-  /** A transition was applied. */
-  'store:transitioned': (e: { id: number; to: StoredEvent['status'] }) => void;
-  /** A claim returned events. */
-  'store:claimed': (e: { owner: string; count: number }) => void;
-  /** A claim found nothing to do. */
-  'store:claim:empty': (e: { owner: string }) => void;
-  /** A transient backend failure is being retried. */
-  'store:retry': (e: { operation: string; attempt: number; error: Error }) => void;
-  /** The store was closed. */
-  'store:closed': (e: Record<string, never>) => void;
-}
-
-/** Options of {@link EventStore}. */
-export interface EventStoreOptions<M extends EventTypeMap> {
-  /** The backend. */
-  driver: EventStoreDriver;
-  /** The registered event types. */
-  types: EventTypeRegistry<M>;
-  /** Logger (default: no-op). */
-  logger?: Logger;
-  /** Largest payload, as JSON bytes (default 1 MiB). */
-  maxPayloadBytes?: number;
-  /** Largest append batch (default 5,000). */
-  maxBatchSize?: number;
-  /** Retries of transient backend failures (default 5). */
-  retries?: number;
-}
+export type {
+  EventLimits,
+  EventOf,
+  EventStoreEvents,
+  EventStoreOptions,
+  NewEventOf,
+} from './event-store-types.js';
 
 /**
  * The durable event store: append, query, transition, claim with leases, and a gap-free changes
@@ -123,6 +95,15 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   /** The registered event types. */
   get types(): EventTypeRegistry<M> {
     return this.#types;
+  }
+
+  /** The size limits every write is checked against, before any other work. */
+  get limits(): EventLimits {
+    return {
+      maxPayloadBytes: this.#opts.maxPayloadBytes,
+      maxResultBytes: MAX_RESULT_BYTES,
+      maxErrorBytes: MAX_ERROR_BYTES,
+    };
   }
 
   /** What the backend can do. */
@@ -225,17 +206,30 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
     return outcome!.event as EventOf<M>;
   }
 
-  /** Apply many transitions in one round trip; each succeeds or fails on its own. */
+  /**
+   * Apply many transitions in one round trip; each succeeds or fails on its own.
+   *
+   * @throws ValidationError naming `transition [i]` and the field for any bad input (sizes are
+   *   checked first, in work bounded by the limits); nothing is applied
+   */
   async transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
     this.#open();
-    const parsed = inputs.map(
-      (t, i) => parseOrThrow(transitionSchema, t, `transition [${i}]`) as TransitionInput,
-    );
+    const parsed = inputs.map((t, i) => this.checkTransition(t, i));
     if (parsed.length === 0) return [];
     const outcomes = await this.#runtime.write('transition', () => this.#driver.transition(parsed));
     for (const o of outcomes)
       if (o.ok) this.emit('store:transitioned', { id: o.event.id, to: o.event.status });
     return outcomes;
+  }
+
+  /**
+   * @internal Validate one transition now, as `transitionMany` would: Harpoon checks each request
+   * before it joins a group commit, so that a bad one fails alone.
+   *
+   * @throws ValidationError naming `transition [i]` and the field
+   */
+  checkTransition(input: TransitionInput, i = 0): TransitionInput {
+    return parseOrThrow(transitionSchema, input, `transition [${i}]`) as TransitionInput;
   }
 
   /** Claim up to `limit` events with an exclusive lease for `owner`. */

@@ -4,10 +4,23 @@
  * @module
  */
 import { z } from 'zod';
-import { jsonIssue } from '../events/json-check.js';
+import { checkJson } from '../events/json-check.js';
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  jsonStringBytes,
+  MAX_ERROR_BYTES,
+  MAX_RESULT_BYTES,
+} from '../events/limits.js';
 import type { JsonValue } from '../events/model.js';
 import { EVENT_STATUSES } from '../events/status.js';
-import { idSchema, MAX_LEASE_MS, nameSchema } from '../validation.js';
+import {
+  idSchema,
+  MAX_LEASE_MS,
+  nameSchema,
+  regionSchema,
+  serverIdSchema,
+  typeNameSchema,
+} from '../validation.js';
 
 const statusSchema = z.enum(EVENT_STATUSES);
 /**
@@ -20,13 +33,39 @@ const statusListSchema = z.union([statusSchema, statusArraySchema.readonly()]);
 /** Shape of one event to append (the payload is checked by the type registry). */
 export const newEventSchema = z
   .object({
-    type: nameSchema,
+    type: typeNameSchema,
     payload: z.unknown(),
-    region: nameSchema,
-    serverId: nameSchema.nullish(),
+    region: regionSchema,
+    serverId: serverIdSchema.nullish(),
     idempotencyKey: nameSchema.nullish(),
   })
   .strict();
+
+/** @internal Why a transition failed: bounded in bytes as JSON, length tested before measuring. */
+export const transitionErrorSchema = z
+  .string()
+  .refine(
+    (s) => s.length <= MAX_ERROR_BYTES && jsonStringBytes(s) <= MAX_ERROR_BYTES,
+    `must be at most ${MAX_ERROR_BYTES} bytes as UTF-8 JSON`,
+  );
+
+/**
+ * @internal What a transition's work produced: plain JSON of at most {@link MAX_RESULT_BYTES},
+ * checked in one walk bounded by the limit, before anything copies the value.
+ */
+export const transitionResultSchema = z
+  .unknown()
+  .superRefine((v, ctx) => {
+    const issue = v === undefined ? null : checkJson(v, 'result', { maxBytes: MAX_RESULT_BYTES }).issue;
+    if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.split('.').slice(1) });
+  })
+  .transform((v) => v as JsonValue);
+
+/** @internal A transition's `error` and `result` alone: what an agent's acknowledgement carries. */
+export const transitionOutcomeSchema = z.object({
+  error: transitionErrorSchema.optional(),
+  result: transitionResultSchema.optional(),
+});
 
 /** Shape of a transition. */
 export const transitionSchema = z
@@ -35,18 +74,10 @@ export const transitionSchema = z
     to: statusSchema,
     version: z.number().int().nonnegative().optional(),
     from: statusListSchema.optional(),
-    serverId: nameSchema.optional(),
+    serverId: serverIdSchema.optional(),
     leaseOwner: nameSchema.optional(),
-    error: z.string().max(65_535, 'must be at most 65,535 characters').optional(),
-    result: z
-      .unknown()
-      .superRefine((v, ctx) => {
-        const issue = v === undefined ? null : jsonIssue(v, 'result');
-        if (issue)
-          ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.split('.').slice(1) });
-      })
-      .transform((v) => v as JsonValue)
-      .optional(),
+    error: transitionErrorSchema.optional(),
+    result: transitionResultSchema.optional(),
   })
   .strict()
   .refine((t) => t.version !== undefined || t.from !== undefined, {
@@ -105,7 +136,7 @@ export const storeOptionsSchema = z
       .int()
       .positive()
       .max(16 * 1024 * 1024)
-      .default(1024 * 1024),
+      .default(DEFAULT_MAX_PAYLOAD_BYTES),
     maxBatchSize: z.number().int().positive().max(10_000).default(5_000),
     retries: z.number().int().min(0).max(20).default(5),
   })

@@ -1,11 +1,11 @@
 /**
  * A caller's new event turned into the {@link AppendRecord} a driver stores: the envelope, the
- * payload against its registered schema, plain JSON before and after parsing, and the size limit.
+ * payload against its registered schema, plain JSON of bounded size before and after parsing.
  *
  * @module
  */
 import { ValidationError } from '../errors.js';
-import { jsonIssue } from '../events/json-check.js';
+import { checkJson } from '../events/json-check.js';
 import type { JsonValue } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { issuesFromZod } from '../validation.js';
@@ -42,23 +42,21 @@ export function toAppendRecord<M extends EventTypeMap>(
     });
   }
   const e = checked.data;
-  // Plain JSON first: zod and JSON.stringify would overflow the stack on absurd nesting.
-  const raw = jsonIssue(e.payload, `[${i}].payload`);
-  if (raw) throw new ValidationError(`${raw.path}: ${raw.message}`, [raw]);
+  // Size and plain JSON first, in a walk bounded by the limit: zod and JSON.stringify would
+  // overflow the stack on absurd nesting, and would copy a 7 MB payload before refusing it.
+  const limits = { maxBytes: rules.maxPayloadBytes };
+  const raw = checkJson(e.payload, `[${i}].payload`, limits);
+  if (raw.issue) throw new ValidationError(`${raw.issue.path}: ${raw.issue.message}`, [raw.issue]);
   const payload = rules.types.parse(e.type, e.payload, `[${i}].`) as JsonValue;
-  const parsed = jsonIssue(payload, `[${i}].payload`);
-  if (parsed) throw new ValidationError(`${parsed.path}: ${parsed.message}`, [parsed]);
-  const json = JSON.stringify(payload) ?? '';
-  const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > rules.maxPayloadBytes) {
-    const message = `is ${bytes} bytes, more than the ${rules.maxPayloadBytes}-byte limit`;
-    throw new ValidationError(`[${i}].payload: ${message}`, [{ path: `[${i}].payload`, message }]);
-  }
+  // The schema may transform the payload: what is stored is checked again.
+  const parsed = checkJson(payload, `[${i}].payload`, limits);
+  if (parsed.issue)
+    throw new ValidationError(`${parsed.issue.path}: ${parsed.issue.message}`, [parsed.issue]);
   const serverId = e.serverId ?? null;
   return {
     type: e.type,
-    // jsonIssue passed, so `json` is the whole payload and parses back to equal data.
-    payload: snapshot ? (JSON.parse(json) as JsonValue) : payload,
+    // checkJson passed, so the JSON text is the whole payload and parses back to equal data.
+    payload: snapshot ? (JSON.parse(JSON.stringify(payload)) as JsonValue) : payload,
     region: e.region,
     serverId,
     status: serverId ? 'placed' : 'pending',

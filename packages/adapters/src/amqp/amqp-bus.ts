@@ -64,6 +64,8 @@ export class AmqpBus extends BusEmitter implements MessageBus {
   readonly name = 'amqp';
   /** Shared by many processes; queues survive broker restarts. */
   readonly capabilities: BusCapabilities = Object.freeze({ multiProcess: true, durable: true });
+  /** Largest message body, in bytes (option `maxMessageBytes`). */
+  readonly maxMessageBytes: number;
   readonly #opts: ResolvedAmqpOptions;
   readonly #log: Logger;
   readonly #topology: ResolvedTopology;
@@ -84,6 +86,7 @@ export class AmqpBus extends BusEmitter implements MessageBus {
     super(log);
     this.#log = log;
     this.#opts = Object.freeze(parseOrThrow(amqpOptionsSchema, rest, 'AmqpBus options'));
+    this.maxMessageBytes = this.#opts.maxMessageBytes;
     this.#topology = resolveTopology(topology);
     for (const q of this.#topology.queues) this.#declared.set(q.name, q);
     this.#publisher = new AmqpPublisher(this.#topology.exchange, this.#opts, this.#log, (count) =>

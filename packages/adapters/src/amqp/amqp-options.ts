@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BusTopology, Logger } from '@ctlplane/core';
+import { type BusTopology, DEFAULT_MAX_MESSAGE_BYTES, type Logger } from '@ctlplane/core';
 import { z } from 'zod';
 
 /** Queue type of the queues the bus declares. */
@@ -49,7 +49,10 @@ export interface AmqpBusOptions {
   closeTimeoutMs?: number;
   /** How long cancel and close wait for handlers in flight (default 30,000). */
   cancelTimeoutMs?: number;
-  /** Largest message body, as JSON bytes (default 1 MiB). */
+  /**
+   * Largest message body, as JSON bytes (default `DEFAULT_MAX_MESSAGE_BYTES`, 1 MiB); larger is a
+   * ValidationError before anything is sent. Keep it at most the broker's `max_message_size`.
+   */
   maxMessageBytes?: number;
   /** Connection name shown in the RabbitMQ management UI (default `ctlplane`). */
   connectionName?: string;
@@ -105,7 +108,7 @@ export const amqpOptionsSchema = z
       .int()
       .min(1)
       .max(128 * 1024 ** 2)
-      .default(1024 ** 2),
+      .default(DEFAULT_MAX_MESSAGE_BYTES),
     connectionName: z.string().min(1).max(255).default('ctlplane'),
   })
   .strict();

@@ -9,6 +9,7 @@ import {
   type BusCapabilities,
   type BusTopology,
   ClosedError,
+  DEFAULT_MAX_MESSAGE_BYTES,
   type DeliveryHandler,
   deadLetterQueueName,
   type Logger,
@@ -44,7 +45,7 @@ const optionsSchema = z
       .int()
       .min(1)
       .max(128 * 1024 * 1024)
-      .default(1024 * 1024),
+      .default(DEFAULT_MAX_MESSAGE_BYTES),
     cancelTimeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
   })
   .strict();
@@ -57,7 +58,7 @@ export interface MemoryBusOptions {
   topology?: BusTopology;
   /** Default prefetch of a subscription (default 32). */
   prefetch?: number;
-  /** Largest message body, as JSON bytes (default 1 MiB); larger is a ValidationError. */
+  /** Largest message body, as JSON bytes (default `DEFAULT_MAX_MESSAGE_BYTES`, 1 MiB); larger is a ValidationError. */
   maxMessageBytes?: number;
   /** How long cancel and close wait for handlers in flight (default 30,000 ms). */
   cancelTimeoutMs?: number;
@@ -83,6 +84,8 @@ export class MemoryBus extends BusEmitter implements MessageBus {
   readonly name = 'memory';
   /** Single-process and not durable. */
   readonly capabilities: BusCapabilities = Object.freeze({ multiProcess: false, durable: false });
+  /** Largest message body, in bytes (option `maxMessageBytes`). */
+  readonly maxMessageBytes: number;
   /** The broker holding the queues. */
   readonly broker: MemoryBroker;
   readonly #topology: ResolvedTopology;
@@ -102,6 +105,7 @@ export class MemoryBus extends BusEmitter implements MessageBus {
     super(log);
     this.#log = log;
     this.#opts = Object.freeze(parseOrThrow(optionsSchema, rest, 'MemoryBus options'));
+    this.maxMessageBytes = this.#opts.maxMessageBytes;
     this.broker = broker ?? new MemoryBroker();
     this.#topology = resolveTopology(topology);
     for (const q of this.#topology.queues) this.#declare(q);

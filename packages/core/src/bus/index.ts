@@ -5,18 +5,19 @@
  *
  * @module
  */
-export type {
-  BusCapabilities,
-  BusHeaders,
-  BusMessage,
-  Delivery,
-  DeliveryHandler,
-  HeaderValue,
-  MessageBus,
-  MessageBusEvents,
-  OutgoingMessage,
-  SubscribeOptions,
-  Subscription,
+export {
+  type BusCapabilities,
+  type BusHeaders,
+  type BusMessage,
+  type Delivery,
+  type DeliveryHandler,
+  type HeaderValue,
+  isUnpublishable,
+  type MessageBus,
+  type MessageBusEvents,
+  type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
 } from './message-bus.js';
 export {
   ALL_EVENTS_PATTERN,

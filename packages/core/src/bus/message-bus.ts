@@ -6,6 +6,7 @@
  * @module
  */
 import type { EventEmitter } from 'eventemitter3';
+import { isCtlplaneError } from '../errors.js';
 import type { JsonValue } from '../events/model.js';
 import type { BusQueueConfig } from './topology.js';
 
@@ -173,6 +174,8 @@ export interface MessageBus extends EventEmitter<MessageBusEvents> {
   readonly name: string;
   /** What the backend offers. */
   readonly capabilities: BusCapabilities;
+  /** Largest message body it publishes, in UTF-8 JSON bytes; a larger one is a `ValidationError`. */
+  readonly maxMessageBytes: number;
   /** True once `close()` was called. */
   readonly closed: boolean;
   /**
@@ -184,14 +187,21 @@ export interface MessageBus extends EventEmitter<MessageBusEvents> {
    * Publish one message; resolves once the broker confirmed it (it is in every matching queue).
    * A message that matches no binding is dropped and still confirmed.
    *
-   * @throws ValidationError for a bad message; BusyError when the outage buffer or a queue is
-   *   full; UnavailableError when no broker confirmed it in time; ClosedError after close
+   * Failures are typed so a caller can tell a message that can never be published from a bus that
+   * cannot publish right now: a `ValidationError` is permanent for that message (a body over
+   * `maxMessageBytes`, a routing key over 255 bytes, bad headers, refused by the broker as it is),
+   * and retrying it is useless (see {@link isUnpublishable}); every other failure is transient.
+   *
+   * @throws ValidationError for a message that can never be published as it is; BusyError when the
+   *   outage buffer or a queue is full; UnavailableError when no broker confirmed it in time;
+   *   ClosedError after close
    */
   publish(message: OutgoingMessage): Promise<void>;
   /**
    * Publish many messages pipelined (one confirm wait for all), in order. Rejects with the first
    * failure after every message settled; messages before and after it may have been published, so
-   * retry the whole batch with the same ids.
+   * retry the whole batch with the same ids. A `ValidationError` means at least one message can
+   * never be published: publish fewer at a time to find which (the outbox relay halves the batch).
    */
   publishMany(messages: readonly OutgoingMessage[]): Promise<void>;
   /** Consume a queue. The handler may run up to `prefetch` deliveries concurrently. */
@@ -204,4 +214,13 @@ export interface MessageBus extends EventEmitter<MessageBusEvents> {
    * with a ClosedError, and disconnect. Idempotent; every call returns the same promise.
    */
   close(): Promise<void>;
+}
+
+/**
+ * True when a publish failed because of the message itself (a `ValidationError`: too large, a bad
+ * routing key or headers), so publishing it again can never succeed; false for a failure of the
+ * bus or the broker (down, slow, full, closed), which a retry may cure.
+ */
+export function isUnpublishable(err: unknown): boolean {
+  return isCtlplaneError(err, 'VALIDATION');
 }

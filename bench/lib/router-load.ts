@@ -3,7 +3,8 @@
  * before its append), samples MariaDB's processlist, and runs Harpoon's outbox relay (woken by this
  * process's own commits) for the pushed input.
  */
-import { type EventStore, type MessageBus, OutboxRelay, type RelayCursorStore } from '@ctlplane/core';
+import { MemoryCursorStore } from '@ctlplane/adapters/memory';
+import { type EventStore, type MessageBus, OutboxRelay } from '@ctlplane/core';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { BenchTypes } from './router-shared.js';
 
@@ -79,13 +80,9 @@ export class ProcesslistSampler {
 
 /** Harpoon's outbox relay from feed position `from`, its cursor kept in memory. */
 export function startRelay(store: BenchStore, bus: MessageBus, from: number): OutboxRelay {
-  let saved = from;
-  const cursors: RelayCursorStore = {
-    load: async () => saved,
-    save: async (_name, cursor) => {
-      saved = Math.max(saved, cursor);
-    },
-  };
+  const cursors = new MemoryCursorStore();
+  // Memory cursors set synchronously: the relay loads this position when it starts.
+  void cursors.save('harpoon', from);
   const relay = new OutboxRelay({
     store,
     bus,

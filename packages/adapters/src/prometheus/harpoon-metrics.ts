@@ -19,6 +19,10 @@ export function observeRelayEvents(f: Families, emitter: object, cursor: () => n
     'relay_errors_total',
     'Relay rounds that failed and were retried from the saved cursor.',
   );
+  const parked = f.counter(
+    'relay_parked_total',
+    'Changes the outbox relay parked because the bus can never publish them (listed by parkedChanges()).',
+  );
   const lag = f.histogram(
     'outbox_lag_seconds',
     'Age of the oldest change of each published page when the broker confirmed it.',
@@ -27,6 +31,7 @@ export function observeRelayEvents(f: Families, emitter: object, cursor: () => n
   const position = f.sampled('gauge', 'relay_cursor', 'The feed position the relay has published and saved.');
   published.inc(0);
   errors.inc(0);
+  parked.inc(0);
   const removeCursor = position.add({}, cursor);
   const off = subscribe<OutboxRelayEvents>(emitter, {
     'relay:published': (e) => {
@@ -34,6 +39,7 @@ export function observeRelayEvents(f: Families, emitter: object, cursor: () => n
       lag.observe(e.oldestMs / 1_000);
     },
     'relay:error': () => errors.inc(),
+    'relay:parked': () => parked.inc(),
   });
   return () => {
     off();

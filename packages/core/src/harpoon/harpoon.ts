@@ -26,7 +26,7 @@ import type { FollowOptions } from '../store/follow.js';
 import { parseOrThrow } from '../validation.js';
 import type { HarpoonApi } from './api.js';
 import { Batcher } from './batcher.js';
-import type { RelayCursorStore } from './cursor-store.js';
+import type { ParkedChange, RelayCursorStore } from './cursor-store.js';
 import { type BatchOptions, harpoonOptionsSchema, type RelaySettings } from './harpoon-options.js';
 import { OutboxRelay, type OutboxRelayEvents } from './outbox-relay.js';
 import { SingleFlight } from './single-flight.js';
@@ -73,6 +73,8 @@ export interface HarpoonStats {
   readonly published: number;
   /** The relay's saved feed position. */
   readonly relayCursor: number;
+  /** Changes the relay parked since start because they can never be published (see `parkedChanges`). */
+  readonly parked: number;
 }
 
 /**
@@ -137,6 +139,7 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
         : null;
     this.#relay?.on('relay:published', (e) => this.emit('relay:published', e));
     this.#relay?.on('relay:error', (e) => this.emit('relay:error', e));
+    this.#relay?.on('relay:parked', (e) => this.emit('relay:parked', e));
   }
 
   /** The registered event types (its store's). */
@@ -167,7 +170,16 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
       sharedReads: this.#reads.shared,
       published: this.#relay?.published ?? 0,
       relayCursor: this.#relay?.cursor ?? 0,
+      parked: this.#relay?.parked ?? 0,
     };
+  }
+
+  /**
+   * The changes the relay parked (across restarts, from its cursor store), newest first: each an
+   * event version consumers never received. Empty without a relay. See {@link OutboxRelay.parkedChanges}.
+   */
+  parkedChanges(limit = 100): Promise<ParkedChange[]> {
+    return this.#relay?.parkedChanges(limit) ?? Promise.resolve([]);
   }
 
   /** The relay's lag behind the feed head, in changes (0 without a relay). */

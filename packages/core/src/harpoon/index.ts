@@ -4,7 +4,7 @@
  * @module
  */
 export type { HarpoonApi } from './api.js';
-export type { RelayCursorStore } from './cursor-store.js';
+export type { ParkedChange, RelayCursorStore } from './cursor-store.js';
 export { Harpoon, type HarpoonEvents, type HarpoonOptions, type HarpoonStats } from './harpoon.js';
 export type { BatchOptions, RelaySettings } from './harpoon-options.js';
 export { HARPOON_SCOPES, type HarpoonScope, type ServiceToken } from './http/auth.js';

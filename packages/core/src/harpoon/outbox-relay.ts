@@ -5,19 +5,25 @@
  * The outbox record of a change is the change's feed position, written in the same transaction
  * as the change itself (see docs/harpoon.md); the gap-free feed is the outbox table.
  *
+ * A change that can never be published (the bus refuses its message as it is: too large, a bad
+ * routing key) must not stop the changes behind it: it is parked — recorded in the cursor store,
+ * counted, logged — and the relay moves on. Transient failures still stop the relay, which retries
+ * from its saved cursor, so nothing is skipped while the broker is away.
+ *
  * @module
  */
 import { EventEmitter } from 'eventemitter3';
 import { z } from 'zod';
-import type { MessageBus, OutgoingMessage } from '../bus/message-bus.js';
-import { eventRoutingKey } from '../bus/routing.js';
-import type { StoredEvent } from '../events/model.js';
-import { toWireEvent } from '../events/wire.js';
+import { isUnpublishable, type MessageBus } from '../bus/message-bus.js';
+import { maxEventMessageBytes } from '../events/limits.js';
 import { type Logger, noopLogger } from '../logger.js';
 import { backoffDelay, sleep } from '../retry.js';
 import { nameSchema, parseOrThrow } from '../validation.js';
-import type { RelayCursorStore } from './cursor-store.js';
+import type { ParkedChange, RelayCursorStore } from './cursor-store.js';
+import { pageMessages, publishAround, type Unpublishable } from './relay-page.js';
 import type { RelayStore } from './relay-store.js';
+
+export { changeMessage, changeMessageId } from './relay-page.js';
 
 /** Events of an {@link OutboxRelay}. */
 export interface OutboxRelayEvents {
@@ -25,6 +31,8 @@ export interface OutboxRelayEvents {
   'relay:published': (e: { count: number; cursor: number; oldestMs: number }) => void;
   /** Publishing or saving failed; the relay retries from its saved cursor after `retryInMs`. */
   'relay:error': (e: { error: Error; retryInMs: number }) => void;
+  /** A change can never be published: it was parked (recorded, logged) and the relay moved past it. */
+  'relay:parked': (e: { eventId: number; version: number; seq: number; reason: string }) => void;
 }
 
 /** Options of {@link OutboxRelay}. */
@@ -56,20 +64,10 @@ const schema = z
   })
   .strict();
 
-/** The message id of a change: stable across republishes, distinct per version. */
-export function changeMessageId(e: Pick<StoredEvent, 'id' | 'version'>): string {
-  return `event:${e.id}:v${e.version}`;
-}
+/** Thrown through a round to start the next one from the saved cursor at once (not a failure). */
+class Restart extends Error {}
 
-/** The message that carries one changed event. */
-export function changeMessage(e: StoredEvent): OutgoingMessage {
-  return {
-    id: changeMessageId(e),
-    routingKey: eventRoutingKey(e),
-    body: toWireEvent(e) as unknown as OutgoingMessage['body'],
-    headers: { status: e.status, seq: e.seq },
-  };
-}
+const parkedLimitSchema = z.number().int().min(1).max(1_000);
 
 /**
  * Follows the store's feed from the saved cursor and publishes each change, in feed order
@@ -85,6 +83,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   #loop: Promise<void> | null = null;
   #cursor = 0;
   #published = 0;
+  #parked = 0;
 
   /** @param options - store, bus, cursor store and limits; validated here */
   constructor(options: OutboxRelayOptions) {
@@ -95,6 +94,16 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     this.#bus = bus;
     this.#cursors = cursors;
     this.#log = (logger ?? noopLogger).child('relay');
+    const needed = store.limits ? maxEventMessageBytes(store.limits.maxPayloadBytes) : 0;
+    if (bus.maxMessageBytes < needed) {
+      this.#log.warn(
+        'the bus carries smaller messages than the store accepts: the largest changes will be parked',
+        {
+          busMaxMessageBytes: bus.maxMessageBytes,
+          largestEventMessageBytes: needed,
+        },
+      );
+    }
   }
 
   /** The feed position published and saved so far. */
@@ -105,6 +114,21 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   /** Changes published since start. */
   get published(): number {
     return this.#published;
+  }
+
+  /** Changes this process parked since start (each is also in {@link OutboxRelay.parkedChanges}). */
+  get parked(): number {
+    return this.#parked;
+  }
+
+  /**
+   * The changes this relay (by cursor name, across restarts) parked because they can never be
+   * published, newest first: an operator's list of what consumers never heard of.
+   *
+   * @param limit - at most this many (1 to 1,000; default 100)
+   */
+  async parkedChanges(limit = 100): Promise<ParkedChange[]> {
+    return this.#cursors.parked(this.#o.name, parseOrThrow(parkedLimitSchema, limit, 'limit'));
   }
 
   /** Start relaying (idempotent). */
@@ -134,6 +158,10 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
         failures = 0;
       } catch (err) {
         if (signal.aborted || this.#store.closed === true) return;
+        if (err instanceof Restart) {
+          failures = 0;
+          continue;
+        }
         const retryInMs = backoffDelay(failures++, { initialMs: 50, maxMs: 5_000 });
         this.#log.warn('relay round failed; resuming from the saved cursor', {
           error: (err as Error).message,
@@ -161,24 +189,30 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       limit: this.#o.batchSize,
       signal: AbortSignal.any([signal, failed.signal]),
     })) {
-      const published = this.#bus.publishMany(page.events.map(changeMessage));
+      const { messages, unbuildable } = pageMessages(page.events);
+      const published =
+        messages.length > 0 ? this.#bus.publishMany(messages.map((m) => m.message)) : Promise.resolve();
       published.catch(() => {}); // handled in order by the chain below; never unhandled meanwhile
       const oldest = Math.min(...page.events.map((e) => e.updatedAt.getTime()));
+      let outcome = { parked: 0, restart: false };
       chain = chain
-        .then(() => {
+        .then(async () => {
           // A page after a failed one must not save its cursor: that would skip the failed page.
           if (error) throw error;
-          return published;
+          outcome = await this.#settle(published, messages, unbuildable);
         })
         .then(() => this.#cursors.save(this.#o.name, page.cursor))
         .then(() => {
           this.#cursor = page.cursor;
-          this.#published += page.events.length;
+          this.#published += page.events.length - outcome.parked;
           this.emit('relay:published', {
-            count: page.events.length,
+            count: page.events.length - outcome.parked,
             cursor: page.cursor,
             oldestMs: Date.now() - oldest,
           });
+          // Pages read after this one were published before its retried messages: publish them
+          // again, after, so the last message of every event is still its latest version.
+          if (outcome.restart) throw new Restart();
         })
         .catch((err: unknown) => {
           error ??= err;
@@ -189,5 +223,41 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     }
     await chain;
     if (error) throw error;
+  }
+
+  /**
+   * Wait for a page's confirms. When the bus refused the page for good, publish it around the
+   * messages it refuses; park those (and the ones that could not be built) before the cursor
+   * moves past them.
+   */
+  async #settle(
+    published: Promise<void>,
+    messages: Parameters<typeof publishAround>[1],
+    unbuildable: readonly Unpublishable[],
+  ): Promise<{ parked: number; restart: boolean }> {
+    const park = [...unbuildable];
+    let restart = false;
+    try {
+      await published;
+    } catch (err) {
+      if (!isUnpublishable(err)) throw err;
+      park.push(...(await publishAround(this.#bus, messages)));
+      restart = true;
+    }
+    for (const p of park.sort((a, b) => a.event.seq - b.event.seq)) await this.#park(p);
+    return { parked: park.length, restart };
+  }
+
+  async #park({ event, reason }: Unpublishable): Promise<void> {
+    const change = {
+      eventId: event.id,
+      version: event.version,
+      seq: event.seq,
+      reason: reason.slice(0, 1_000),
+    };
+    await this.#cursors.park(this.#o.name, { ...change, parkedAt: new Date() });
+    this.#parked++;
+    this.#log.warn('change parked: the bus can never publish it; the relay moves past it', change);
+    this.emit('relay:parked', change);
   }
 }

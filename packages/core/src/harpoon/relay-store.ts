@@ -18,4 +18,9 @@ export interface RelayStore {
   follow(cursor: number, options?: FollowOptions): AsyncIterable<FeedPage>;
   /** Optional: true once the store is closed, when the relay stops instead of retrying. */
   readonly closed?: boolean;
+  /**
+   * Optional: the store's size limits; with them the relay warns at start when the bus carries
+   * smaller messages than the store accepts (those changes would be parked).
+   */
+  readonly limits?: { readonly maxPayloadBytes: number };
 }

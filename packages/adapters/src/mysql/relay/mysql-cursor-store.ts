@@ -1,10 +1,11 @@
 /**
  * Relay cursors in MySQL (`<prefix>relay_cursors`), so a restarted relay resumes where the last
- * confirmed publish left off.
+ * confirmed publish left off, and the changes a relay parked (`<prefix>relay_parked`), so a
+ * restart does not forget what was never published.
  *
  * @module
  */
-import type { RelayCursorStore } from '@ctlplane/core';
+import { type ParkedChange, type RelayCursorStore, ValidationError } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { type MysqlOptions, type ParsedMysqlOptions, parseMysqlOptions } from '../options.js';
 import { type ManagedPool, managedPool } from '../pool.js';
@@ -43,8 +44,46 @@ export class MysqlCursorStore implements RelayCursorStore {
     );
   }
 
+  async park(name: string, change: ParkedChange): Promise<void> {
+    await runQuery(
+      this.#pool.pool,
+      'park change',
+      `INSERT IGNORE INTO \`${this.#o.tablePrefix}relay_parked\` (name, event_id, version, seq, reason, parked_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      [name, change.eventId, change.version, change.seq, change.reason.slice(0, 1_000), change.parkedAt],
+    );
+  }
+
+  async parked(name: string, limit: number): Promise<ParkedChange[]> {
+    const rows = await runQuery<RowDataPacket[]>(
+      this.#pool.pool,
+      'read parked changes',
+      `SELECT event_id, version, seq, reason, parked_at FROM \`${this.#o.tablePrefix}relay_parked\`
+       WHERE name = ? ORDER BY seq DESC LIMIT ?`,
+      [name, limit],
+    );
+    return rows.map(parkedRow);
+  }
+
   /** Close the pool if this store created it. */
   close(): Promise<void> {
     return this.#pool.close();
   }
+}
+
+/** A `relay_parked` row, checked before it leaves the adapter. */
+function parkedRow(row: RowDataPacket): ParkedChange {
+  const n = (column: string): number => {
+    const v = Number(row[column]);
+    if (!Number.isSafeInteger(v) || v < 0) bad(column, 'must be a non-negative integer');
+    return v;
+  };
+  const parkedAt = row.parked_at;
+  if (!(parkedAt instanceof Date) || Number.isNaN(parkedAt.getTime())) bad('parked_at', 'must be a date');
+  if (typeof row.reason !== 'string') bad('reason', 'must be a string');
+  return { eventId: n('event_id'), version: n('version'), seq: n('seq'), reason: row.reason, parkedAt };
+}
+
+function bad(column: string, rule: string): never {
+  throw new ValidationError(`relay_parked row: ${column}: ${rule}`, [{ path: column, message: rule }]);
 }

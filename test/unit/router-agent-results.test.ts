@@ -3,9 +3,8 @@
  * the rule as its error, instead of being sent again after every reconnect (issue 13, the frame
  * bounds seen from the agent's side).
  */
-import { Agent, type JsonValue } from '@ctlplane/core';
+import { Agent, type JsonValue, MAX_RESULT_BYTES } from '@ctlplane/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_RESULT_BYTES } from '../../packages/core/src/router/agent/result-check.js';
 import { cleanupAfterEach } from '../integration/fixtures/router-harness.js';
 import { keyring, placeEvents, types, until } from '../integration/fixtures/router-kit.js';
 import { startInProcRouter } from '../integration/fixtures/router-raw.js';

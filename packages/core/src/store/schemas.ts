@@ -61,12 +61,6 @@ export const transitionResultSchema = z
   })
   .transform((v) => v as JsonValue);
 
-/** @internal A transition's `error` and `result` alone: what an agent's acknowledgement carries. */
-export const transitionOutcomeSchema = z.object({
-  error: transitionErrorSchema.optional(),
-  result: transitionResultSchema.optional(),
-});
-
 /** Shape of a transition. */
 export const transitionSchema = z
   .object({

@@ -9,6 +9,7 @@
 import { Buffer } from 'node:buffer';
 import type { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
+import { fitError } from '../../events/limits.js';
 import type { JsonValue, StoredEvent } from '../../events/model.js';
 import { isTerminal } from '../../events/status.js';
 import type { Logger } from '../../logger.js';
@@ -172,7 +173,7 @@ export class AgentWork {
   #finish(id: number, status: 'done' | 'failed', error?: string, result?: JsonValue): void {
     this.#active.delete(id);
     this.#finished.set(id, status);
-    const message = error?.slice(0, 65_535);
+    const message = error === undefined ? undefined : fitError(error);
     this.#ack({
       id,
       status,

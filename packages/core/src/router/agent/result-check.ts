@@ -1,6 +1,6 @@
 /**
  * A handler's result as it will travel and be stored: plain JSON, nested no deeper than the store
- * allows, small enough for one acknowledgement frame. A result that breaks a rule cannot be
+ * allows, no larger than the store's result limit (which also fits one acknowledgement frame). A result that breaks a rule cannot be
  * delivered (the router would close the connection, and the agent would send it again after every
  * reconnect), so its event fails instead, with the rule as the error.
  *
@@ -8,12 +8,9 @@
  * @module
  */
 import { MAX_JSON_DEPTH } from '../../events/json-check.js';
+import { MAX_RESULT_BYTES } from '../../events/limits.js';
 import type { JsonValue } from '../../events/model.js';
 import { exceedsBytes, frameLimitIssue } from '../frame-limits.js';
-import { MAX_FRAME_BYTES } from '../protocol.js';
-
-/** @internal Largest result, as JSON: a frame less room for the acknowledgement around it. */
-export const MAX_RESULT_BYTES = MAX_FRAME_BYTES - 1_024;
 
 /** @internal The result as JSON data (dates become strings, functions vanish), or why it cannot be sent. */
 export function checkResult(value: JsonValue): { readonly result: JsonValue } | { readonly problem: string } {

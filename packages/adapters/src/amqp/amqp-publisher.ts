@@ -3,6 +3,9 @@
  * are pipelined (many in flight, one confirm each, no round trip per message), writing pauses on
  * `drain` when the channel's write buffer is full, and messages unconfirmed when a channel breaks
  * go back to the front of the buffer and are sent again, with the same message id, on the next.
+ * When the broker closes the channel because it refuses one message (over its `max_message_size`),
+ * the messages that were in flight are sent again one at a time, so that the refused one is found
+ * and failed with a ValidationError (permanent) instead of being sent forever.
  *
  * @module
  */
@@ -19,38 +22,7 @@ import type { ConfirmChannel } from 'amqplib';
 import { contentBuffer, publishProperties } from './amqp-codec.js';
 import { errorMessage } from './amqp-errors.js';
 import type { ResolvedAmqpOptions } from './amqp-options.js';
-
-/** One publish call: settles when all its messages did, with the first failure by position. */
-class Batch {
-  remaining: number;
-  failure: { index: number; error: Error } | null = null;
-  readonly promise: Promise<void>;
-  #resolve!: () => void;
-  #reject!: (err: Error) => void;
-
-  constructor(size: number) {
-    this.remaining = size;
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
-  settle(index: number, error: Error | null): void {
-    if (error && (!this.failure || index < this.failure.index)) this.failure = { index, error };
-    if (--this.remaining > 0) return;
-    if (this.failure) this.#reject(this.failure.error);
-    else this.#resolve();
-  }
-}
-
-interface Pending {
-  readonly msg: PreparedMessage;
-  readonly deadline: number;
-  readonly batch: Batch;
-  readonly index: number;
-  state: 'queued' | 'sent' | 'done';
-}
+import { Batch, isPublishRefusal, type Pending } from './amqp-publish-batch.js';
 
 /** @internal */
 export class AmqpPublisher {
@@ -67,6 +39,10 @@ export class AmqpPublisher {
   #gen = 0;
   #draining = false;
   #sweeper: NodeJS.Timeout | null = null;
+  /** Messages still to be sent alone after a refusal (see the module comment). */
+  #probing = 0;
+  /** Why the broker closed the current channel, when it refused a publish. */
+  #refusal: string | null = null;
   #closed = false;
   #idle: (() => void) | null = null;
 
@@ -110,7 +86,7 @@ export class AmqpPublisher {
     const deadline = Date.now() + this.#opts.publishTimeoutMs;
     const batch = new Batch(messages.length);
     for (let index = 0; index < messages.length; index++) {
-      this.#queue.push({ msg: messages[index]!, deadline, batch, index, state: 'queued' });
+      this.#queue.push({ msg: messages[index]!, deadline, batch, index, state: 'queued', probing: false });
     }
     // Ref'd: a publish someone awaits must get its answer (confirm or timeout) even in a script
     // whose only other handle is this bus. Cleared once nothing is pending.
@@ -124,6 +100,11 @@ export class AmqpPublisher {
     this.#ch = ch;
     this.#gen++;
     this.#draining = false;
+    this.#refusal = null;
+    // 'error' comes before 'close': remember whether the broker refused a publish.
+    ch.on('error', (err: unknown) => {
+      if (this.#ch === ch && isPublishRefusal(err)) this.#refusal = errorMessage(err);
+    });
     ch.on('close', () => this.#detach(ch));
     this.#pump();
   }
@@ -155,8 +136,24 @@ export class AmqpPublisher {
     this.#gen++;
     const back = [...this.#inflight].filter((p) => p.state === 'sent');
     this.#inflight.clear();
+    const refusal = this.#refusal;
+    this.#refusal = null;
+    if (refusal && back.length === 1) {
+      // Sent alone and refused: this message can never be published as it is.
+      this.#settle(
+        back[0]!,
+        new ValidationError(`message ${back[0]!.msg.id}: the broker refused it: ${refusal}`),
+      );
+      return;
+    }
     if (back.length === 0) return;
-    for (const p of back) p.state = 'queued';
+    for (const p of back) {
+      p.state = 'queued';
+      if (refusal && !p.probing) {
+        p.probing = true;
+        this.#probing++;
+      }
+    }
     this.#queue = [...back, ...this.#queue.slice(this.#head)];
     this.#head = 0;
     this.#onRepublish(back.length);
@@ -167,7 +164,8 @@ export class AmqpPublisher {
     const ch = this.#ch;
     if (!ch || this.#draining) return;
     const gen = this.#gen;
-    while (this.#head < this.#queue.length && this.#inflight.size < this.#opts.maxInFlight) {
+    const window = this.#probing > 0 ? 1 : this.#opts.maxInFlight;
+    while (this.#head < this.#queue.length && this.#inflight.size < window) {
       const p = this.#queue[this.#head++]!;
       if (p.state !== 'queued') continue;
       p.state = 'sent';
@@ -230,6 +228,7 @@ export class AmqpPublisher {
   #settle(p: Pending, err: Error | null): void {
     if (p.state === 'done') return;
     p.state = 'done';
+    if (p.probing) this.#probing--;
     this.#count--;
     this.#bytes -= p.msg.content.length;
     p.batch.settle(p.index, err);

@@ -88,12 +88,12 @@ export * from './router/index.js';
 export * from './scheduler/index.js';
 // EventStore
 export type { DriverCapabilities } from './store/driver.js';
-export {
-  type EventLimits,
-  type EventOf,
-  EventStore,
-  type EventStoreEvents,
-  type EventStoreOptions,
-  type NewEventOf,
-} from './store/event-store.js';
+export { EventStore } from './store/event-store.js';
+export type {
+  EventLimits,
+  EventOf,
+  EventStoreEvents,
+  EventStoreOptions,
+  NewEventOf,
+} from './store/event-store-types.js';
 export type { FollowOptions } from './store/follow.js';

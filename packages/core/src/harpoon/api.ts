@@ -13,7 +13,7 @@ import type {
   TransitionOutcome,
 } from '../events/model.js';
 import type { EventTypeMap } from '../events/registry.js';
-import type { EventOf, NewEventOf } from '../store/event-store.js';
+import type { EventOf, NewEventOf } from '../store/event-store-types.js';
 import type { FollowOptions } from '../store/follow.js';
 
 /** The Harpoon API: implemented by {@link Harpoon} (in process) and {@link HarpoonClient} (HTTP). */

@@ -21,7 +21,8 @@ import type {
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { type Logger, noopLogger } from '../logger.js';
 import type { AppendRecord } from '../store/driver.js';
-import type { EventOf, EventStore, NewEventOf } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
+import type { EventOf, NewEventOf } from '../store/event-store-types.js';
 import type { FollowOptions } from '../store/follow.js';
 import { parseOrThrow } from '../validation.js';
 import type { HarpoonApi } from './api.js';

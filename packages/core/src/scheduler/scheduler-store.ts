@@ -13,7 +13,7 @@ import type {
   TransitionOutcome,
 } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
-import type { EventOf } from '../store/event-store.js';
+import type { EventOf } from '../store/event-store-types.js';
 
 /**
  * What a {@link Scheduler} reads from and writes to: a subset of {@link EventStore}, implemented by

@@ -42,14 +42,6 @@ import {
 } from './schemas.js';
 import { toAppendRecord } from './to-append-record.js';
 
-export type {
-  EventLimits,
-  EventOf,
-  EventStoreEvents,
-  EventStoreOptions,
-  NewEventOf,
-} from './event-store-types.js';
-
 /**
  * The durable event store: append, query, transition, claim with leases, and a gap-free changes
  * feed. Backend-agnostic: pass the driver of an adapter.

@@ -19,7 +19,7 @@ import type { EventTypeMap } from '../../events/registry.js';
 import { wireEventSchema } from '../../events/wire.js';
 import { maskSecrets } from '../../logger.js';
 import { sleep } from '../../retry.js';
-import type { EventOf, NewEventOf } from '../../store/event-store.js';
+import type { EventOf, NewEventOf } from '../../store/event-store-types.js';
 import type { FollowOptions } from '../../store/follow.js';
 import { DEFAULT_FEED_LIMIT } from '../../store/schemas.js';
 import { parseOrThrow } from '../../validation.js';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { TransitionOutcome } from '../../events/model.js';
 import { toWireEvent } from '../../events/wire.js';
-import type { NewEventOf } from '../../store/event-store.js';
+import type { NewEventOf } from '../../store/event-store-types.js';
 import { claimSchema, transitionSchema } from '../../store/schemas.js';
 import { idSchema, nameSchema, parseOrThrow } from '../../validation.js';
 import { encodeError } from './error-codec.js';

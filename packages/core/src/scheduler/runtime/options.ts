@@ -10,7 +10,7 @@ import type { Fleet } from '../../fleet/fleet.js';
 import type { Resources } from '../../fleet/model.js';
 import { ratiosSchema } from '../../fleet/schemas.js';
 import type { Logger } from '../../logger.js';
-import type { EventOf } from '../../store/event-store.js';
+import type { EventOf } from '../../store/event-store-types.js';
 import { MAX_LEASE_MS, nameSchema, parseOrThrow } from '../../validation.js';
 import type { MetricsSource, StalenessPolicy } from '../metrics/source.js';
 import type { Filter, Strategy } from '../pipeline/types.js';

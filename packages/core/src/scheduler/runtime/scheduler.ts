@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { ClosedError } from '../../errors.js';
 import type { EventTypeMap } from '../../events/registry.js';
 import { type Logger, noopLogger } from '../../logger.js';
-import type { EventOf } from '../../store/event-store.js';
+import type { EventOf } from '../../store/event-store-types.js';
 import type { Explanation } from '../pipeline/explain.js';
 import { type DryRunPlacement, PlacementPipeline } from '../pipeline/pipeline.js';
 import type { PlacementRequest } from '../pipeline/types.js';

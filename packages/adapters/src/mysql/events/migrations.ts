@@ -69,21 +69,4 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
-  {
-    version: 2026120610,
-    name: 'relay parked changes',
-    up: (p, d) => [
-      // One row per change a relay could never publish; the primary key makes parking idempotent.
-      `CREATE TABLE IF NOT EXISTS \`${p}relay_parked\` (
-        name VARCHAR(191) NOT NULL,
-        event_id BIGINT UNSIGNED NOT NULL,
-        version INT UNSIGNED NOT NULL,
-        seq BIGINT NOT NULL,
-        reason VARCHAR(1000) NOT NULL,
-        parked_at DATETIME(3) NOT NULL,
-        PRIMARY KEY (name, event_id, version),
-        KEY ix_name_seq (name, seq)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
-    ],
-  },
 ];

@@ -1,11 +1,12 @@
 /**
- * Schema of the relay cursors (one row per relay, the last position it published).
+ * Schema of the relay cursors (one row per relay, the last position it published) and of the
+ * changes a relay parked (one row per event version it could never publish).
  *
  * @module
  */
 import type { Migration } from '../migration.js';
 
-/** Migrations of the relay cursor table. */
+/** Migrations of the relay tables. */
 export const RELAY_MIGRATIONS: readonly Migration[] = [
   {
     version: 2026113011,
@@ -15,6 +16,23 @@ export const RELAY_MIGRATIONS: readonly Migration[] = [
         name VARCHAR(191) NOT NULL PRIMARY KEY,
         cursor_pos BIGINT UNSIGNED NOT NULL,
         updated_at DATETIME(3) NOT NULL
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
+    ],
+  },
+  {
+    version: 2026120620,
+    name: 'relay parked changes',
+    up: (p, d) => [
+      // One row per change a relay could never publish; the primary key makes parking idempotent.
+      `CREATE TABLE IF NOT EXISTS \`${p}relay_parked\` (
+        name VARCHAR(191) NOT NULL,
+        event_id BIGINT UNSIGNED NOT NULL,
+        version INT UNSIGNED NOT NULL,
+        seq BIGINT NOT NULL,
+        reason VARCHAR(1000) NOT NULL,
+        parked_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (name, event_id, version),
+        KEY ix_name_seq (name, seq)
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
     ],
   },

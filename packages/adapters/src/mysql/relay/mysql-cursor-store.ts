@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { type ParkedChange, type RelayCursorStore, ValidationError } from '@ctlplane/core';
+import type { ParkedChange, RelayCursorStore } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { type MysqlOptions, type ParsedMysqlOptions, parseMysqlOptions } from '../options.js';
 import { type ManagedPool, managedPool } from '../pool.js';
+import { RowReader } from '../row-checks.js';
 import { runQuery } from '../transaction.js';
 
 /**
@@ -73,17 +74,12 @@ export class MysqlCursorStore implements RelayCursorStore {
 
 /** A `relay_parked` row, checked before it leaves the adapter. */
 function parkedRow(row: RowDataPacket): ParkedChange {
-  const n = (column: string): number => {
-    const v = Number(row[column]);
-    if (!Number.isSafeInteger(v) || v < 0) bad(column, 'must be a non-negative integer');
-    return v;
+  const r = new RowReader('relay_parked', row);
+  return {
+    eventId: r.count('event_id'),
+    version: r.count('version'),
+    seq: r.count('seq'),
+    reason: r.text('reason'),
+    parkedAt: r.date('parked_at'),
   };
-  const parkedAt = row.parked_at;
-  if (!(parkedAt instanceof Date) || Number.isNaN(parkedAt.getTime())) bad('parked_at', 'must be a date');
-  if (typeof row.reason !== 'string') bad('reason', 'must be a string');
-  return { eventId: n('event_id'), version: n('version'), seq: n('seq'), reason: row.reason, parkedAt };
-}
-
-function bad(column: string, rule: string): never {
-  throw new ValidationError(`relay_parked row: ${column}: ${rule}`, [{ path: column, message: rule }]);
 }

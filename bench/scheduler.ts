@@ -142,6 +142,19 @@ const body = [
       )
     : 'End to end skipped (`--no-e2e`).',
   '',
+  e2eResult
+    ? [
+        `Where the three processes waited on MariaDB (summed over them; ${Math.round(e2eResult.wallMs).toLocaleString('en-US')} ms of wall time each), and their CPU: ${Math.round((e2eResult.schedulerCpuMs * 1_000) / e2eResult.events)} µs per placement, together.`,
+        '',
+        table(
+          ['operation', 'round trips', 'ms waiting', 'ms per round trip'],
+          Object.entries(e2eResult.roundTrips)
+            .sort(([, a], [, b]) => b.ms - a.ms)
+            .map(([op, t]) => [op, t.count, Math.round(t.ms), Number((t.ms / t.count).toFixed(1))]),
+        ),
+      ].join('\n')
+    : '',
+  '',
   `Targets: ≥ 20,000 placements/s in process (measured ${Math.round(long.perSecond).toLocaleString('en-US')}); ≥ 20× the baseline (measured ${(long.perSecond / baseline).toFixed(1)}×); quality within 2% of the full scan (worst gap ${Math.max(...gaps).toFixed(2)}%); end to end ≥ 5,000 placements/s committed (measured ${e2eResult ? Math.round(e2eResult.perSecond).toLocaleString('en-US') : 'n/a'}) with zero overcommit (measured ${e2eResult?.overcommitted ?? 'n/a'}).`,
 ].join('\n');
 
@@ -157,6 +170,10 @@ writeReport({
     same_run_placements_per_s: Math.round(v2Rates.reduce((a, b) => a + b, 0) / v2Rates.length),
     e2e_placements_per_s: e2eResult ? Math.round(e2eResult.perSecond) : -1,
     e2e_p99_ms: e2eResult ? e2eResult.p99Ms : -1,
+    e2e_conflicts: e2eResult ? e2eResult.conflicts : -1,
+    e2e_scheduler_cpu_us_per_placement: e2eResult
+      ? Math.round((e2eResult.schedulerCpuMs * 1_000) / e2eResult.events)
+      : -1,
     overcommitted_servers: e2eResult ? e2eResult.overcommitted : -1,
     double_placements: e2eResult ? e2eResult.doublePlacements : -1,
   },

@@ -20,7 +20,7 @@ export const RELAY_MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 2026120620,
+    version: 2026120630,
     name: 'relay parked changes',
     up: (p, d) => [
       // One row per change a relay could never publish; the primary key makes parking idempotent.

@@ -21,6 +21,7 @@ import { backoffDelay, sleep } from '../retry.js';
 import { nameSchema, parseOrThrow } from '../validation.js';
 import type { ParkedChange, RelayCursorStore } from './cursor-store.js';
 import { pageMessages, publishAround, type Unpublishable } from './relay-page.js';
+import { RelayPageSize } from './relay-page-size.js';
 import type { RelayStore } from './relay-store.js';
 
 export { changeMessage, changeMessageId } from './relay-page.js';
@@ -45,8 +46,13 @@ export interface OutboxRelayOptions {
   cursors: RelayCursorStore;
   /** Cursor name: one per relay deployment (default `harpoon`). Two relays with one name duplicate work. */
   name?: string;
-  /** Changes per publish round (default 500). */
+  /** Changes per publish round at most (default 500). */
   batchSize?: number;
+  /**
+   * Bytes of changes read per publish round at most (default 4 MiB; 64 KiB to 256 MiB): rounds of
+   * large changes hold fewer of them, so memory and the wait of the changes behind stay bounded.
+   */
+  maxPageBytes?: number;
   /** Publish rounds awaiting their confirms at once (default 4); the cursor advances in order. */
   maxInFlight?: number;
   /** Poll interval for other processes' commits, ms (default 50; local commits wake it at once). */
@@ -59,6 +65,12 @@ const schema = z
   .object({
     name: nameSchema.default('harpoon'),
     batchSize: z.number().int().min(1).max(10_000).default(500),
+    maxPageBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(256 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
     pollMs: z.number().int().min(1).max(60_000).default(50),
     maxInFlight: z.number().int().min(1).max(64).default(4),
   })
@@ -180,15 +192,17 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
    */
   async #relayFromSavedCursor(signal: AbortSignal): Promise<void> {
     this.#cursor = await this.#cursors.load(this.#o.name);
+    const size = new RelayPageSize(this.#o.maxPageBytes, this.#o.batchSize);
     const failed = new AbortController();
     let error: unknown = null;
     let chain: Promise<void> = Promise.resolve();
     const rounds: Promise<void>[] = [];
     for await (const page of this.#store.follow(this.#cursor, {
       pollMs: this.#o.pollMs,
-      limit: this.#o.batchSize,
+      limit: () => size.next(),
       signal: AbortSignal.any([signal, failed.signal]),
     })) {
+      size.saw(page.events);
       const { messages, unbuildable } = pageMessages(page.events);
       const published =
         messages.length > 0 ? this.#bus.publishMany(messages.map((m) => m.message)) : Promise.resolve();

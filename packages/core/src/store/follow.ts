@@ -10,8 +10,11 @@ import type { FeedFilter, FeedPage, StoredEvent } from '../events/model.js';
 export interface FollowOptions extends FeedFilter {
   /** Longest wait between reads when nothing committed locally (default 1,000 ms). */
   pollMs?: number;
-  /** Events per read (default 500). */
-  limit?: number;
+  /**
+   * Events per read (default 500); a function is asked before each read, so a consumer can size
+   * its reads by what it saw (the outbox relay keeps a read of large events to a few MiB).
+   */
+  limit?: number | (() => number);
   /** Stops the follower. */
   signal?: AbortSignal;
 }
@@ -21,6 +24,11 @@ export interface FeedSource<E extends StoredEvent> {
   read(cursor: number, filter: FeedFilter & { limit?: number }): Promise<FeedPage<E>>;
   onCommit(listener: () => void): () => void;
   closedSignal: AbortSignal;
+}
+
+/** @internal The events to ask for in the next read. */
+export function limitOf(limit: FollowOptions['limit'], fallback = 500): number {
+  return typeof limit === 'function' ? limit() : (limit ?? fallback);
 }
 
 /** @internal Async iterator over feed pages; yields only non-empty pages. */
@@ -44,10 +52,11 @@ export async function* followFeed<E extends StoredEvent>(
   try {
     while (!stopped()) {
       dirty = false;
-      const page = await source.read(cursor, { ...filter, limit });
+      const asked = limitOf(limit);
+      const page = await source.read(cursor, { ...filter, limit: asked });
       cursor = page.cursor;
       if (page.events.length > 0) yield page;
-      if (page.events.length === limit || dirty || stopped()) continue;
+      if (page.events.length === asked || dirty || stopped()) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);
         wake = () => {

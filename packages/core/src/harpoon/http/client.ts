@@ -20,7 +20,7 @@ import { wireEventSchema } from '../../events/wire.js';
 import { maskSecrets } from '../../logger.js';
 import { sleep } from '../../retry.js';
 import type { EventOf, NewEventOf } from '../../store/event-store-types.js';
-import type { FollowOptions } from '../../store/follow.js';
+import { type FollowOptions, limitOf } from '../../store/follow.js';
 import { DEFAULT_FEED_LIMIT } from '../../store/schemas.js';
 import { parseOrThrow } from '../../validation.js';
 import type { HarpoonApi } from '../api.js';
@@ -159,12 +159,13 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
   }
 
   async *follow(cursor: number, options: FollowOptions = {}): AsyncIterable<FeedPage<EventOf<M>>> {
-    const { signal, pollMs = 10_000, ...filter } = options;
+    const { signal, pollMs = 10_000, limit, ...filter } = options;
     let at = cursor;
     while (!signal?.aborted) {
       let page: FeedPage<EventOf<M>>;
       try {
-        page = await this.#readFeedOnce(at, { ...filter, waitMs: pollMs });
+        const asked = limit === undefined ? {} : { limit: limitOf(limit) };
+        page = await this.#readFeedOnce(at, { ...filter, ...asked, waitMs: pollMs });
       } catch (err) {
         // Too many long-polls waiting on the server: come back when it says.
         if (!isCtlplaneError(err, 'BUSY')) throw err;

@@ -220,6 +220,7 @@ for (const p of prefixes) {
     'feed_seq',
     'migrations',
     'relay_cursors',
+    'relay_parked',
     'fleet_resources',
     'fleet_servers',
     'fleet_allocations',

@@ -147,7 +147,7 @@ async function commitEmpty(c: Pool): Promise<Claimed[]> {
  */
 const writes = new PQueue({ concurrency: 4 });
 export const shipped: Design = {
-  name: 'this branch: counter first, one round trip per claim and per complete, 4 writes at a time',
+  name: 'shipped store: counter first, one round trip per claim and per complete, 4 writes at a time',
   schema: 'trimmed',
   worker(url, prefix) {
     const pool = onePool(url);

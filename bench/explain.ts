@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { migrate } from '@ctlplane/adapters/mysql';
 import type { ClaimInput } from '@ctlplane/core';
 import { createPool, format, type RowDataPacket } from 'mysql2/promise';
-import { claimStatements } from '../packages/adapters/src/mysql/events/sql/claim.js';
+import { EVENT_COLUMNS } from '../packages/adapters/src/mysql/events/rows.js';
+import { claimStatements, serverClaimStatements } from '../packages/adapters/src/mysql/events/sql/claim.js';
 import { feedStatement } from '../packages/adapters/src/mysql/events/sql/feed.js';
 import { updates } from '../packages/adapters/src/mysql/events/sql/transition.js';
 import type { Statement } from '../packages/adapters/src/mysql/round-trip.js';
@@ -69,6 +70,8 @@ await pool.query(`ANALYZE TABLE ${t}`);
 const claim = (input: ClaimInput) => claimStatements(p, input);
 const window = (input: ClaimInput) => claim(input).find((s) => s.sql.includes('@found'))!;
 const lockJoin = (input: ClaimInput) => claim(input).find((s) => s.sql.includes('INTO @ids'))!;
+const serverLock = (input: ClaimInput) =>
+  serverClaimStatements(p, input).locking.find((s) => s.sql.includes('INTO @ids'))!;
 const inline = (s: Statement) => format(s.sql.replace(/ INTO @\w+/, ''), [...(s.params ?? [])] as never[]);
 /** The session as a claim holding the feed counter has it. */
 const HELD = 'SET @base := 0, @now := UTC_TIMESTAMP(3)';
@@ -89,15 +92,21 @@ const [placeAll] = updates(
 const queries: [string, string, string?][] = [
   ['claim: is there work? (placed, FIFO; no lock)', inline(window(placedAny))],
   ['claim: window and lock (placed, FIFO)', inline(lockJoin(placedAny)), HELD],
-  ['claim: is there work? (placed on one server)', inline(window(placedServer))],
-  ['claim: window and lock (placed on one server)', inline(lockJoin(placedServer)), HELD],
+  [
+    'claim naming a server: window and lock, before the feed counter',
+    inline(serverLock(placedServer)),
+    'SET @now := UTC_TIMESTAMP(3)',
+  ],
   ['claim: window and lock (scheduler intake, pending in a region)', inline(lockJoin(pendingRegion)), HELD],
   [
     'claim: update the locked rows (ids held in @ids)',
     inline(claim(placedAny).find((s) => s.sql.startsWith('UPDATE JSON_TABLE'))!),
     "SET @ids := '[2, 12, 22]', @base := 0, @now := UTC_TIMESTAMP(3)",
   ],
-  ['transition: lock by primary key', `SELECT id FROM ${t} WHERE id IN (5, 6, 7) ORDER BY id FOR UPDATE`],
+  [
+    'transition: lock and read by primary key, before the feed counter',
+    `SELECT ${EVENT_COLUMNS} FROM ${t} WHERE id IN (5, 6, 7) ORDER BY id FOR UPDATE`,
+  ],
   [
     'transition: one conditional UPDATE for a batch placing events on three servers',
     inline(placeAll!),

@@ -1,10 +1,11 @@
 /**
  * The compare-and-set form of a transition (`transitionGuard`, what the MySQL store runs as one
  * conditional UPDATE) must decide exactly as `planTransition` (what the memory store runs on the
- * row): the same events apply, and they end in the same state.
+ * row): the same events apply, and they end in the same state — `applyTransitionGuard`, which the
+ * MySQL store uses to build the event it returns from the row it read before its UPDATE.
  */
 import { EVENT_STATUSES, type StoredEvent, type TransitionInput } from '@ctlplane/core';
-import { planTransition, type TransitionGuard, transitionGuard } from '@ctlplane/core/driver';
+import { applyTransitionGuard, planTransition, transitionGuard } from '@ctlplane/core/driver';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -62,21 +63,6 @@ function toEvent(r: {
   };
 }
 
-/** What the conditional UPDATE does to a row: null when its WHERE does not match. */
-function applyGuard(g: TransitionGuard, e: StoredEvent) {
-  if (!g.from.includes(e.status)) return null;
-  if (g.version !== undefined && g.version !== e.version) return null;
-  if (g.leaseOwner !== undefined && g.leaseOwner !== e.leaseOwner) return null;
-  return {
-    status: g.status,
-    serverId: g.serverId ?? e.serverId,
-    leaseOwner: g.clearLease ? null : e.leaseOwner,
-    leaseExpiresAt: g.clearLease ? null : e.leaseExpiresAt,
-    error: g.error ?? e.error,
-    result: g.result ?? e.result,
-  };
-}
-
 describe('transitionGuard', () => {
   it('applies to exactly the rows planTransition applies to, with the same changes', () => {
     fc.assert(
@@ -84,9 +70,11 @@ describe('transitionGuard', () => {
         const e = toEvent(r);
         const t = { id: 1, ...i } as TransitionInput;
         const plan = planTransition(e, t);
-        const applied = applyGuard(transitionGuard(t), e);
+        const now = new Date('2026-12-06T01:00:00Z');
+        const applied = applyTransitionGuard(transitionGuard(t), e, { seq: 9, now });
         if (plan instanceof Error || plan.kind === 'noop') expect(applied).toBeNull();
-        else expect(applied).toEqual(plan.changes);
+        else
+          expect(applied).toEqual({ ...e, ...plan.changes, version: e.version + 1, seq: 9, updatedAt: now });
       }),
       { numRuns: 5_000 },
     );

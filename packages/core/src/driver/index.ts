@@ -42,6 +42,11 @@ export { type BackoffOptions, backoffDelay, withRetry } from '../retry.js';
 export type { ConnectionReceiver, TransportConnection } from '../router/transport.js';
 // EventStore driver: the contract, what it receives, the transition rules
 export type { AppendRecord, DriverQuery, EventStoreDriver } from '../store/driver.js';
-export { type TransitionGuard, transitionGuard } from '../store/transition-guard.js';
+export {
+  applyTransitionGuard,
+  type GuardApplied,
+  type TransitionGuard,
+  transitionGuard,
+} from '../store/transition-guard.js';
 export { planTransition, type TransitionPlan } from '../store/transition-rules.js';
 export { parseOrThrow } from '../validation.js';

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { JsonValue, TransitionInput } from '../events/model.js';
+import type { JsonValue, StoredEvent, TransitionInput } from '../events/model.js';
 import { canTransition, EVENT_STATUSES, type EventStatus, isTerminal } from '../events/status.js';
 
 /** The compare-and-set form of one transition. */
@@ -50,5 +50,40 @@ export function transitionGuard(input: TransitionInput): TransitionGuard {
     error: input.error,
     // As in planTransition, a null result keeps the current one.
     result: input.result ?? undefined,
+  };
+}
+
+/** The position and time a backend gave the change when it applied a guard. */
+export interface GuardApplied {
+  /** The change's feed position. */
+  readonly seq: number;
+  /** The transaction's clock. */
+  readonly now: Date;
+}
+
+/**
+ * What the conditional UPDATE of `guard` makes of the row `event` (as read before it, under its
+ * lock): the event after the transition, or `null` when the guard does not match the row. A
+ * backend that read its rows before writing them uses it instead of reading them again.
+ */
+export function applyTransitionGuard(
+  guard: TransitionGuard,
+  event: StoredEvent,
+  applied: GuardApplied,
+): StoredEvent | null {
+  if (!guard.from.includes(event.status)) return null;
+  if (guard.version !== undefined && guard.version !== event.version) return null;
+  if (guard.leaseOwner !== undefined && guard.leaseOwner !== event.leaseOwner) return null;
+  return {
+    ...event,
+    status: guard.status,
+    serverId: guard.serverId ?? event.serverId,
+    leaseOwner: guard.clearLease ? null : event.leaseOwner,
+    leaseExpiresAt: guard.clearLease ? null : event.leaseExpiresAt,
+    error: guard.error ?? event.error,
+    result: guard.result ?? event.result,
+    version: event.version + 1,
+    seq: applied.seq,
+    updatedAt: applied.now,
   };
 }

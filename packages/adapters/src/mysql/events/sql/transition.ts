@@ -11,8 +11,15 @@
  * @module
  */
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '@ctlplane/core';
-import { planTransition, type TransitionGuard, transitionGuard } from '@ctlplane/core/driver';
+import {
+  applyTransitionGuard,
+  type GuardApplied,
+  planTransition,
+  type TransitionGuard,
+  transitionGuard,
+} from '@ctlplane/core/driver';
 import type { Statement } from '../../round-trip.js';
+import { RowReader } from '../../row-checks.js';
 import { inTransaction, runQuery } from '../../transaction.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './context.js';
@@ -70,64 +77,95 @@ function updateStatement(
 }
 
 /** @internal One UPDATE per target status, for the transitions that can apply. */
-export function updates(prefix: string, inputs: readonly TransitionInput[]): Statement[] {
+export function updates(
+  prefix: string,
+  inputs: readonly TransitionInput[],
+  guards: readonly TransitionGuard[] = inputs.map(transitionGuard),
+): Statement[] {
   const byStatus = new Map<TransitionGuard['status'], { clearLease: boolean; rows: unknown[] }>();
-  for (const input of inputs) {
-    const guard = transitionGuard(input);
-    if (guard.from.length === 0) continue;
+  inputs.forEach((input, i) => {
+    const guard = guards[i]!;
+    if (guard.from.length === 0) return;
     const group = byStatus.get(guard.status) ?? { clearLease: guard.clearLease, rows: [] };
     group.rows.push(inputRow(input.id, guard));
     byStatus.set(guard.status, group);
-  }
+  });
   return [...byStatus].map(([status, g]) => updateStatement(prefix, status, g.clearLease, g.rows));
 }
 
-/** The outcome of one transition, given its row after the round trip. */
-function outcome(input: TransitionInput, row: StoredEvent | undefined, base: number): TransitionOutcome {
-  if (row && row.seq > base) return { ok: true, event: row };
-  const plan = planTransition(row ?? null, input);
+/**
+ * The outcome of one transition, from its row as read under its lock before the UPDATEs and the
+ * position the UPDATE gave it (none: the UPDATE left the row alone).
+ */
+function outcome(
+  input: TransitionInput,
+  guard: TransitionGuard,
+  before: StoredEvent | undefined,
+  applied: GuardApplied | undefined,
+): TransitionOutcome {
+  if (before && applied) {
+    const event = applyTransitionGuard(guard, before, applied);
+    if (event) return { ok: true, event };
+  }
+  const plan = planTransition(before ?? null, input);
   if (plan instanceof Error) return { ok: false, error: plan };
-  if (plan.kind === 'noop') return { ok: true, event: row! };
+  if (plan.kind === 'noop') return { ok: true, event: before! };
   return {
     ok: false,
     error: new Error(`event ${input.id}: the store did not apply a transition its rules allow`),
   };
 }
 
-/** Transitions whose ids are all distinct, in one transaction. */
+/**
+ * Transitions whose ids are all distinct, in one transaction. The rows are read whole by the
+ * statement that locks them, before the feed counter is taken; under the counter the statements
+ * write, and read back only the positions they gave, so the counter is held for the writes alone.
+ */
 async function transitionDistinct(
   ctx: SqlContext,
   inputs: readonly TransitionInput[],
 ): Promise<TransitionOutcome[]> {
   const t = `\`${ctx.prefix}events\``;
   const ids = [...new Set(inputs.map((i) => i.id))].sort((a, b) => a - b);
-  const select: Statement = {
-    sql: `SELECT ${EVENT_COLUMNS} FROM ${t} WHERE id IN (?) ORDER BY id`,
-    params: [ids],
-    name: 'rows',
-  };
-  const writes = updates(ctx.prefix, inputs);
+  const guards = inputs.map(transitionGuard);
+  const writes = updates(ctx.prefix, inputs, guards);
+  const read = `SELECT ${EVENT_COLUMNS} FROM ${t} WHERE id IN (?) ORDER BY id`;
   let rows: StoredEvent[];
-  let base = Number.POSITIVE_INFINITY;
+  const positions = new Map<number, GuardApplied>();
   if (writes.length === 0) {
     // Nothing can apply: report each refusal (or no-op) from the rows as they are.
-    rows = (await runQuery<unknown[]>(ctx.pool, 'transition', select.sql, [ids])).map(toEvent);
+    rows = (await runQuery<unknown[]>(ctx.pool, 'transition', read, [ids])).map(toEvent);
   } else {
     const results = await inTransaction(
       ctx.pool,
       'transition',
       (tx) =>
         tx.commit(
-          [SET_NOW, ...takeCounter(ctx.prefix), ...writes, saveCounter(ctx.prefix), READ_META, select],
-          [{ sql: `SELECT id FROM ${t} WHERE id IN (?) ORDER BY id FOR UPDATE`, params: [ids] }],
+          [
+            SET_NOW,
+            ...takeCounter(ctx.prefix),
+            ...writes,
+            saveCounter(ctx.prefix),
+            READ_META,
+            {
+              sql: `SELECT id, seq FROM ${t} WHERE id IN (?) AND seq > @base`,
+              params: [ids],
+              name: 'numbered',
+            },
+          ],
+          [{ sql: `${read} FOR UPDATE`, params: [ids], name: 'rows' }],
         ),
       ctx.hooks,
     );
     rows = results.rows('rows').map(toEvent);
-    base = Number(results.row('meta').base);
+    const now = new RowReader('meta', results.row('meta')).date('now');
+    for (const row of results.rows('numbered')) {
+      const r = new RowReader('events', row);
+      positions.set(r.count('id'), { seq: r.count('seq'), now });
+    }
   }
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return inputs.map((input) => outcome(input, byId.get(input.id), base));
+  return inputs.map((input, i) => outcome(input, guards[i]!, byId.get(input.id), positions.get(input.id)));
 }
 
 /**

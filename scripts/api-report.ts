@@ -2,8 +2,9 @@
  * `npm run api:check`: the public API of every entry point (`@ctlplane/core`,
  * `@ctlplane/core/driver`, `@ctlplane/adapters/*`) must match its committed report in etc/, so
  * the surface changes only on purpose. After an intended change, `npm run api:update` rewrites the
- * reports; commit them with the change, where a reviewer sees the API diff. test/unit/api-report
- * .test.ts runs the same check. See docs/contributing.md ("The API report").
+ * reports; commit them with the change, where a reviewer sees the API diff.
+ * test/smoke/api-report.test.ts runs the same check in `npm test`. See docs/adapters.md ("The API
+ * report").
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

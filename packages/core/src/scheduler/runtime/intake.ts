@@ -131,8 +131,14 @@ export class Intake<E extends StoredEvent> {
     }
   }
 
-  /** Wait `ms`, or less when woken (work done, a local append, stop). */
+  /**
+   * Wait `ms`, or less when woken (work done, a local append, stop). The timer is ref'd: while
+   * started, the claim loop holds the process open as a server would, so a process whose only job
+   * is a scheduler (over a `HarpoonClient`, whose idle sockets do not) keeps running; `stop()`
+   * wakes it and lets the process exit.
+   */
   #sleep(ms: number): Promise<void> {
+    if (this.#stopped.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -140,7 +146,6 @@ export class Intake<E extends StoredEvent> {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      timer.unref();
       this.#wake = done;
     });
   }

@@ -25,6 +25,7 @@ import {
   type EventStoreDriver,
   parseOrThrow,
   planTransition,
+  storedFromRecord,
 } from '@ctlplane/core/driver';
 import { z } from 'zod';
 import { FeedLog } from './feed-log.js';
@@ -104,24 +105,7 @@ export class MemoryEventStoreDriver implements EventStoreDriver {
         continue;
       }
       const id = this.#nextId++;
-      const event: StoredEvent = {
-        id,
-        type: r.type,
-        payload: structuredClone(r.payload),
-        region: r.region,
-        serverId: r.serverId,
-        status: r.status,
-        attempts: 0,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        idempotencyKey: r.idempotencyKey,
-        error: null,
-        result: null,
-        version: 1,
-        seq: 0,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const event = storedFromRecord({ ...r, payload: structuredClone(r.payload) }, id, 0, now);
       this.#put({ ...event, seq: this.#feed.next(id, null) });
       if (r.idempotencyKey) this.#byKey.set(r.idempotencyKey, id);
       out.push(this.#events.get(id)!);

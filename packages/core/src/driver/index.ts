@@ -42,6 +42,7 @@ export { type BackoffOptions, backoffDelay, withRetry } from '../retry.js';
 export type { ConnectionReceiver, TransportConnection } from '../router/transport.js';
 // EventStore driver: the contract, what it receives, the transition rules
 export type { AppendRecord, DriverQuery, EventStoreDriver } from '../store/driver.js';
+export { storedFromRecord } from '../store/to-append-record.js';
 export {
   applyTransitionGuard,
   type GuardApplied,

@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import { checkJson } from '../events/json-check.js';
-import type { JsonValue } from '../events/model.js';
+import type { JsonValue, StoredEvent } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { issuesFromZod } from '../validation.js';
 import type { AppendRecord } from './driver.js';
@@ -61,5 +61,31 @@ export function toAppendRecord<M extends EventTypeMap>(
     serverId,
     status: serverId ? 'placed' : 'pending',
     idempotencyKey: e.idempotencyKey ?? null,
+  };
+}
+
+/**
+ * The event a driver stored for `record`: version 1, no lease, attempt, error or result yet.
+ *
+ * @param at - the time of the append (`createdAt` and `updatedAt`)
+ */
+export function storedFromRecord(record: AppendRecord, id: number, seq: number, at: Date): StoredEvent {
+  return {
+    id,
+    seq,
+    type: record.type,
+    payload: record.payload,
+    region: record.region,
+    serverId: record.serverId,
+    status: record.status,
+    attempts: 0,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    idempotencyKey: record.idempotencyKey,
+    error: null,
+    result: null,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
   };
 }

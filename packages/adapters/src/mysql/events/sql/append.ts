@@ -8,7 +8,7 @@
  * @module
  */
 import type { StoredEvent } from '@ctlplane/core';
-import type { AppendRecord } from '@ctlplane/core/driver';
+import { type AppendRecord, storedFromRecord } from '@ctlplane/core/driver';
 import { inTransaction, runQuery } from '../../transaction.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './context.js';
@@ -79,24 +79,7 @@ export async function appendEvents(
   const stored = new Map<number, StoredEvent>();
   fresh.forEach((index, i) => {
     const r = records[index]!;
-    const e: StoredEvent = {
-      id: Number(ids[i]!.id),
-      seq: base + i + 1,
-      type: r.type,
-      payload: r.payload,
-      region: r.region,
-      serverId: r.serverId,
-      status: r.status,
-      attempts: 0,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      idempotencyKey: r.idempotencyKey,
-      error: null,
-      result: null,
-      version: 1,
-      createdAt,
-      updatedAt: createdAt,
-    };
+    const e = storedFromRecord(r, Number(ids[i]!.id), base + i + 1, createdAt);
     stored.set(index, e);
     if (r.idempotencyKey) existing.set(r.idempotencyKey, e);
   });

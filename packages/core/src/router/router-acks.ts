@@ -31,6 +31,7 @@ export class RouterAcks {
       maxPendingBytes: o.maxPendingAckBytes,
       apply: (inputs) => core.gate.run('transition', () => o.store.transitionMany(inputs)),
       settle: (items, outcomes) => this.#settle(items, outcomes),
+      log: core.log,
     });
   }
 

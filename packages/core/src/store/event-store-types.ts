@@ -52,7 +52,7 @@ export interface EventStoreOptions<M extends EventTypeMap> {
    * {@link maxEventMessageBytes}, or the relay parks the largest events instead of publishing them.
    */
   maxPayloadBytes?: number;
-  /** Largest append batch (default 5,000). */
+  /** Largest batch of `append` and of `transitionMany` (default 5,000; at most 10,000). */
   maxBatchSize?: number;
   /** Retries of transient backend failures (default 5). */
   retries?: number;

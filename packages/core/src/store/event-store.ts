@@ -81,6 +81,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
       log: this.#log,
       onRetry: (operation, attempt, error) => this.emit('store:retry', { operation, attempt, error }),
       writeConcurrency: driver.capabilities.writeConcurrency,
+      maxQueuedWrites: this.#opts.maxQueuedWrites,
     });
   }
 

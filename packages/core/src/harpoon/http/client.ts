@@ -21,7 +21,6 @@ import { maskSecrets } from '../../logger.js';
 import { sleep } from '../../retry.js';
 import type { EventOf, NewEventOf } from '../../store/event-store-types.js';
 import { type FollowOptions, limitOf } from '../../store/follow.js';
-import { DEFAULT_FEED_LIMIT } from '../../store/schemas.js';
 import { parseOrThrow } from '../../validation.js';
 import type { HarpoonApi } from '../api.js';
 import { decodeError } from './error-codec.js';
@@ -122,23 +121,17 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
   }
 
   /**
-   * Read the feed after `cursor`. The server bounds each answer in bytes; when it cuts a page
-   * short (`more`), this reads on, so a page shorter than `limit` still means "caught up", as
-   * in process. `follow` does not read on: it yields each answer as it comes.
+   * Read the feed after `cursor`: one answer of the server, which bounds it in bytes
+   * (`maxResponseBytes`). A page the server cut short of `limit` comes back as it is, with
+   * `more: true`: read on from its cursor at once. Only a short page without `more` means
+   * "caught up", as in process.
    */
   async readFeed(
     cursor: number,
     filter: FeedFilter & { limit?: number; waitMs?: number } = {},
   ): Promise<FeedPage<EventOf<M>>> {
-    const limit = filter.limit ?? DEFAULT_FEED_LIMIT;
-    let page = await this.#readFeedOnce(cursor, filter);
-    if (!page.more) return { events: page.events, cursor: page.cursor };
-    const all = [...page.events];
-    while (page.more && page.events.length > 0 && all.length < limit) {
-      page = await this.#readFeedOnce(page.cursor, { ...filter, limit: limit - all.length, waitMs: 0 });
-      all.push(...page.events);
-    }
-    return { events: all, cursor: page.cursor };
+    const page = await this.#readFeedOnce(cursor, filter);
+    return page.more ? page : { events: page.events, cursor: page.cursor };
   }
 
   async #readFeedOnce(

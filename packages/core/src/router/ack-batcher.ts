@@ -58,15 +58,17 @@ export class AckBatcher<S> {
   #bytes = 0;
   #timer: NodeJS.Timeout | null = null;
   #inFlight: Promise<void> | null = null;
+  /** Acknowledgements in the batch being applied (spliced out of `#pending`). */
+  #applying = 0;
   #lastStart = 0;
 
   constructor(options: AckBatcherOptions<S>) {
     this.#o = options;
   }
 
-  /** Acknowledgements queued or being applied. */
+  /** Acknowledgements queued or being applied (as `bytes` counts them). */
   get pending(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#applying;
   }
 
   /** Bytes of acknowledgements queued or being applied. */
@@ -107,8 +109,10 @@ export class AckBatcher<S> {
     if (this.#inFlight || this.#pending.length === 0) return;
     this.#lastStart = Date.now();
     const batch = this.#pending.splice(0, this.#o.batchSize);
+    this.#applying = batch.length;
     this.#inFlight = this.#apply(batch).finally(() => {
       for (const p of batch) this.#bytes -= p.bytes;
+      this.#applying = 0;
       this.#inFlight = null;
       // A steady cadence: the next partial batch starts `flushMs` after this one started, so the
       // number of store calls per second does not depend on how fast the store answers.

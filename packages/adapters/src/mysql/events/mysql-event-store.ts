@@ -77,7 +77,8 @@ export interface MysqlEventStoreOptions extends MysqlOptions {
 }
 
 /**
- * An EventStore backend on MySQL ≥ 8.0 or MariaDB ≥ 10.6. Several processes may share it.
+ * An EventStore backend on MariaDB ≥ 10.6 (tested on 10.11; MySQL ≥ 8.0 is accepted but untested).
+ * Several processes may share it.
  *
  * @example
  * ```ts

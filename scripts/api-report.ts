@@ -3,7 +3,7 @@
  * `@ctlplane/core/driver`, `@ctlplane/adapters/*`) must match its committed report in etc/, so
  * the surface changes only on purpose. After an intended change, `npm run api:update` rewrites the
  * reports; commit them with the change, where a reviewer sees the API diff. test/unit/api-report
- * .test.ts runs the same check. See docs/contributing.md ("The API report").
+ * .test.ts runs the same check. See docs/adapters.md ("The API report").
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

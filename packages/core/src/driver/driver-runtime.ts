@@ -69,7 +69,10 @@ export class DriverRuntime {
     const { retries, log, onRetry } = this.#o;
     return withRetry(fn, {
       retries,
-      isRetryable: (err) => err instanceof UnavailableError && err.transient && !this.#closing,
+      // By code, not instanceof: a driver built against another copy of @ctlplane/core throws
+      // errors of that copy's classes.
+      isRetryable: (err) =>
+        isCtlplaneError(err, 'UNAVAILABLE') && (err as UnavailableError).transient === true && !this.#closing,
       onRetry: (err, attempt) => {
         log.warn('retrying transient failure', { operation, attempt, error: (err as Error).message });
         onRetry?.(operation, attempt, err as Error);

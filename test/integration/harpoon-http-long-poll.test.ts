@@ -113,4 +113,23 @@ describe('feed long-polls', () => {
     expect(answer.status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(1_500);
   });
+
+  it('regression(follow-signal): HarpoonClient.follow stops at once when its signal aborts mid long-poll', async () => {
+    const s = await served();
+    const reads = countCalls(s.harpoon, 'readFeed');
+    const abort = new AbortController();
+    const pages: unknown[] = [];
+    // pollMs 20 s: the client's long-poll waits on the server; stopping must not wait for it.
+    const following = (async () => {
+      for await (const page of s.client.follow(0, { signal: abort.signal, pollMs: 20_000 })) pages.push(page);
+    })();
+    await until(() => reads.count() >= 1, 'the long-poll read the feed');
+    await new Promise((r) => setTimeout(r, 200)); // now waiting on the server
+    const t0 = Date.now();
+    abort.abort();
+    await following;
+    // main 3d9e261: the signal never reached fetch; follow ended when the 20 s long-poll did.
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(pages).toEqual([]);
+  });
 });

@@ -67,11 +67,24 @@ describe('pages bounded in bytes', () => {
     expect(rest.events.map((e) => e.id)).toEqual([ids[page.events.length]]);
   });
 
-  it('HarpoonClient.readFeed reads on through cut pages, so a short page still means caught up', async () => {
+  it('regression(client-concat): HarpoonClient.readFeed returns a cut page as it is, with more, and reads on from it', async () => {
+    // It used to concatenate cut pages up to `limit`: 12 MB in one page, undoing the server's bound.
     const page = await s.client.readFeed(0, { limit: COUNT });
-    expect(page.events.map((e) => e.id)).toEqual(ids);
+    expect(page.more).toBe(true);
+    expect(page.events.length).toBeGreaterThan(0);
+    expect(page.events.length).toBeLessThan(COUNT);
+    expect(page.events.length * 500_000).toBeLessThanOrEqual(8 * MIB);
+    const seen = page.events.map((e) => e.id);
+    let at = page;
+    for (let reads = 0; at.more && reads < COUNT; reads++) {
+      at = await s.client.readFeed(at.cursor, { limit: COUNT });
+      seen.push(...at.events.map((e) => e.id));
+    }
+    expect(seen).toEqual(ids);
+    expect(at.more).toBeUndefined(); // caught up: a short page without `more`
     const limited = await s.client.readFeed(0, { limit: 3 });
     expect(limited.events.map((e) => e.id)).toEqual(ids.slice(0, 3));
+    expect(limited.more).toBeUndefined();
     expect(limited.cursor).toBe(limited.events.at(-1)!.seq);
   });
 

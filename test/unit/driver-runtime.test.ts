@@ -90,6 +90,16 @@ const subjects: [string, (retries: number) => Subject][] = [
 const transient = () => new UnavailableError('connection reset', { transient: true });
 
 describe.each(subjects)('the driver runtime around %s', (name, make) => {
+  it('retries a transient failure thrown by another copy of the package (by code, not instanceof)', async () => {
+    const s = make(5);
+    const foreign = () =>
+      Object.assign(new Error('connection reset'), { code: 'UNAVAILABLE', transient: true });
+    s.failures.push(foreign(), foreign());
+    await expect(s.read()).resolves.toBeNull();
+    expect(s.calls()).toBe(3);
+    expect(s.retried()).toBe(2);
+  });
+
   it('retries a transient failure and returns the answer', async () => {
     const s = make(5);
     s.failures.push(transient(), transient());

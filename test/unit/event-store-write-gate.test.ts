@@ -1,10 +1,10 @@
 /**
  * A driver that names a `writeConcurrency` gets at most that many write calls at once from its
- * EventStore (the rest wait in order); reads are not held back, and a driver without one is not
- * limited.
+ * EventStore (the rest wait in order, at most `maxQueuedWrites` of them); reads are not held back,
+ * and a driver without one is not limited.
  */
 import { MemoryEventStoreDriver } from '@ctlplane/adapters/memory';
-import { type DriverCapabilities, EventStore } from '@ctlplane/core';
+import { BusyError, type DriverCapabilities, EventStore } from '@ctlplane/core';
 import type { AppendRecord, EventStoreDriver } from '@ctlplane/core/driver';
 import { describe, expect, it } from 'vitest';
 import { create, testTypes } from '../contract/event-store.fixtures.js';
@@ -56,6 +56,27 @@ describe('EventStore write concurrency', () => {
     const store = new EventStore({ driver, types: testTypes });
     await Promise.all(Array.from({ length: 10 }, (_, i) => store.append([create(i)])));
     expect(stats.peak).toBe(10);
+    await store.close();
+  });
+
+  it('regression(write-queue-unbounded): refuses a write past maxQueuedWrites waiting with BusyError', async () => {
+    const { driver, stats } = countingDriver(1);
+    const store = new EventStore({ driver, types: testTypes, maxQueuedWrites: 3 });
+    // One runs, three wait, the other six are refused at once.
+    const settled = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.append([create(i)])));
+    const refused = settled
+      .filter((s) => s.status === 'rejected')
+      .map((s) => (s as PromiseRejectedResult).reason);
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(4);
+    expect(refused).toHaveLength(6);
+    for (const err of refused) {
+      expect(err).toBeInstanceOf(BusyError);
+      expect((err as BusyError).retryAfterMs).toBe(100);
+      expect((err as Error).message).toContain('maxQueuedWrites 3');
+    }
+    expect(stats.order).toHaveLength(4);
+    // Once the queue drained, writes are let in again.
+    await expect(store.append([create(99)])).resolves.toHaveLength(1);
     await store.close();
   });
 });

@@ -61,3 +61,63 @@ it('regression(relay-skips-failed-page): never saves a cursor past a page whose 
   // Saved cursors only ever move forward.
   expect(saved).toEqual([...saved].sort((a, b) => a - b));
 });
+
+it('regression(relay-publishes-after-abort): a page read after a round failed is not published', async () => {
+  const store = new EventStore({ driver: new MemoryEventStoreDriver(), types: testTypes });
+  const bus = new MemoryBus();
+  cleanups.push(async () => {
+    await bus.close();
+    await store.close();
+  });
+  const [first, second] = await store.append([create(1), create(2)]);
+  const calls: number[][] = [];
+  let failNext = true;
+  let failed: () => void = () => {};
+  const roundFailed = new Promise<void>((resolve) => {
+    failed = resolve;
+  });
+  const flaky = new Proxy(bus, {
+    get(target, prop, receiver) {
+      if (prop === 'publishMany') {
+        return async (messages: Parameters<MessageBus['publishMany']>[0]) => {
+          calls.push(messages.map((m) => (m.body as { id: number }).id));
+          if (failNext) {
+            failNext = false;
+            setTimeout(failed, 20); // the relay has seen the failure by then
+            throw new UnavailableError('broker went away', { transient: true });
+          }
+          return target.publishMany(messages);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as MessageBus;
+  // A feed whose second page arrives only after the first page's publish failed: a read that was
+  // in flight when the relay stopped reading. Later passes read normally.
+  let passes = 0;
+  const relayStore = {
+    head: () => store.head(),
+    follow: (cursor: number, options: Parameters<EventStore['follow']>[1]) => {
+      if (passes++ > 0) return store.follow(cursor, options);
+      return (async function* () {
+        yield { events: [first!], cursor: first!.seq };
+        await roundFailed;
+        yield { events: [second!], cursor: second!.seq };
+      })();
+    },
+  };
+  const relay = new OutboxRelay({
+    store: relayStore,
+    bus: flaky,
+    cursors: new MemoryCursorStore(),
+    pollMs: 10,
+  });
+  relay.start();
+  await expect.poll(() => relay.cursor, { timeout: 5_000 }).toBe(second!.seq);
+  await relay.stop();
+  // main 3d9e261: the second page was published after the failure, before the first was retried.
+  expect(calls[0]).toEqual([first!.id]);
+  expect(calls[1]).toContain(first!.id);
+  expect(calls.flat().indexOf(second!.id)).toBeGreaterThan(calls.flat().indexOf(first!.id, 1));
+});

@@ -33,8 +33,9 @@ it('regression(relay-page-bytes): a publish round of large changes stays within 
   await relay.stop();
   await bus.close();
   await store.close();
-  // 120 changes of 100 KB first: the first round is a small read, then never more than ten (1 MiB)
-  // per round; the small changes after them go in large rounds.
+  // 120 changes of 100 KB first: the first read is sized for the largest change the store allows
+  // (one of 848 KiB fits 1 MiB), then never more than ten (1 MiB) per round; the small changes
+  // after them go in large rounds.
   expect(rounds.reduce((a, b) => a + b, 0)).toBe(120 + small.length);
   const bigRounds: number[] = [];
   let seen = 0;
@@ -42,7 +43,41 @@ it('regression(relay-page-bytes): a publish round of large changes stays within 
     if (seen < 120) bigRounds.push(n);
     seen += n;
   }
-  expect(bigRounds[0]).toBeLessThanOrEqual(32);
+  expect(bigRounds[0]).toBe(1);
   expect(Math.max(...bigRounds.slice(1))).toBeLessThanOrEqual(10);
   expect(Math.max(...rounds)).toBeGreaterThan(100);
+});
+
+it('regression(relay-page-bytes): large changes right after small ones are published in rounds within maxPageBytes', async () => {
+  const store = new EventStore({ driver: new MemoryEventStoreDriver(), types: testTypes });
+  const bus = new MemoryBus();
+  const relay = new OutboxRelay({
+    store,
+    bus,
+    cursors: new MemoryCursorStore(),
+    maxPageBytes: 1024 * 1024,
+    pollMs: 10,
+  });
+  const rounds: { count: number; cursor: number }[] = [];
+  relay.on('relay:published', (e) => rounds.push(e));
+  // Small changes first, relayed, so that the relay sizes its reads for small changes (500).
+  await store.append(Array.from({ length: 600 }, (_, i) => create(i)));
+  relay.start();
+  await expect.poll(() => relay.cursor, { timeout: 10_000 }).toBe(await store.head());
+  const smallHead = relay.cursor;
+  expect(Math.max(...rounds.map((r) => r.count))).toBe(500);
+  // Then 120 changes of 100 KB in one commit: the next read takes them all (12 MB), and they go
+  // in rounds of at most ten (10 × 100 KB fit 1 MiB, 11 do not).
+  const big = 'x'.repeat(100_000);
+  await store.append(
+    Array.from({ length: 120 }, (_, j) => ({ ...create(j), type: 'blob' as const, payload: { data: big } })),
+  );
+  await expect.poll(() => relay.cursor, { timeout: 10_000 }).toBe(await store.head());
+  await relay.stop();
+  await bus.close();
+  await store.close();
+  const bigRounds = rounds.filter((r) => r.cursor > smallHead).map((r) => r.count);
+  expect(bigRounds.reduce((a, b) => a + b, 0)).toBe(120);
+  expect(Math.max(...bigRounds)).toBe(10);
+  expect(bigRounds.length).toBeGreaterThanOrEqual(12);
 });

@@ -8,11 +8,14 @@ import { MemoryBus, MemoryCursorStore, MemoryEventStoreDriver } from '@ctlplane/
 import {
   EventStore,
   Harpoon,
+  isUnpublishable,
   type MessageBus,
   OutboxRelay,
   type ParkedChange,
   regionPattern,
   UnavailableError,
+  UnpublishableError,
+  ValidationError,
 } from '@ctlplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { create, type TestSchemas, type TestStore, testTypes } from '../contract/event-store.fixtures.js';
@@ -158,6 +161,55 @@ describe('OutboxRelay: a change that can never be published', () => {
     await expect.poll(() => received.get('b'), { timeout: 10_000 }).toEqual([fine!.id]);
     expect(errors).toBe(3);
     expect((await relay.parkedChanges()).map((p) => p.eventId)).toEqual([tooBig!.id]);
+  });
+
+  it('regression(unmarked-validation-parked): retries a publish failure not marked unpublishable, even a ValidationError', async () => {
+    const { store, bus: inner, cursors, received } = await setup();
+    const [fine] = await store.append([small(1, 'b')]);
+    // A bus failing with a plain ValidationError (no known refusal of the message itself, as an
+    // unexpected throw of a driver was reported): parking would lose the change for good.
+    let failures = 2;
+    const bus = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'publishMany' && failures > 0) {
+          return async () => {
+            failures--;
+            throw new ValidationError('something unexpected');
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as MessageBus;
+    const relay = new OutboxRelay({ store: store as unknown as EventStore, bus, cursors, pollMs: 10 });
+    cleanups.push(() => relay.stop());
+    let errors = 0;
+    relay.on('relay:error', () => errors++);
+    relay.start();
+    await expect.poll(() => received.get('b'), { timeout: 10_000 }).toEqual([fine!.id]);
+    expect(errors).toBe(2);
+    expect(relay.parked).toBe(0);
+    expect(await relay.parkedChanges()).toEqual([]);
+  });
+
+  it('isUnpublishable is true only for failures marked unpublishable', async () => {
+    const { bus } = await setup();
+    const refused = await bus
+      .publish({ routingKey: 'evt.b._.t', body: { data: 'x'.repeat(70_000) } })
+      .catch((e) => e);
+    expect(refused).toBeInstanceOf(UnpublishableError);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(isUnpublishable(refused)).toBe(true);
+    const badHeaders = await bus
+      .publish({ routingKey: 'evt.b._.t', body: {}, headers: { h: { nested: true } as never } })
+      .catch((e) => e);
+    expect(isUnpublishable(badHeaders)).toBe(true);
+    expect(isUnpublishable(new ValidationError('plain'))).toBe(false);
+    expect(isUnpublishable(new UnavailableError('down', { transient: true }))).toBe(false);
+    // By code and mark, as a second copy of the package would throw it.
+    expect(isUnpublishable(Object.assign(new Error('x'), { code: 'VALIDATION', unpublishable: true }))).toBe(
+      true,
+    );
   });
 
   it("publishes an event's latest version last after taking a refused page apart", async () => {

@@ -60,6 +60,32 @@ export class ValidationError extends CtlplaneError {
   }
 }
 
+/**
+ * A message a bus can never publish as it is: a body over `maxMessageBytes`, a routing key over
+ * 255 bytes, bad headers, or refused by the broker as it is. A `ValidationError` (code
+ * `VALIDATION`) marked `unpublishable`; only this mark makes a publish failure permanent (see
+ * `isUnpublishable`): any other failure of a publish, a plain `ValidationError` included, may be
+ * cured by a retry.
+ */
+export class UnpublishableError extends ValidationError {
+  /** The mark `isUnpublishable` checks; a property, so it survives two copies of the package. */
+  readonly unpublishable = true as const;
+
+  /**
+   * @param message - which message and why it can never be published
+   * @param issues - each failed field and rule
+   */
+  constructor(message: string, issues: readonly ValidationIssue[] = [], options?: { cause?: unknown }) {
+    super(message, issues, options);
+  }
+
+  /** The same failure, marked unpublishable (`err` itself when it already is). */
+  static from(err: ValidationError): UnpublishableError {
+    if (err instanceof UnpublishableError) return err;
+    return new UnpublishableError(err.message, err.issues, { cause: err.cause });
+  }
+}
+
 /** A compare-and-set lost its race, a lease is held by someone else, or a transition is illegal. */
 export class ConflictError extends CtlplaneError {
   /**

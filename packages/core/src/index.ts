@@ -20,6 +20,7 @@ export {
   NotFoundError,
   UnauthorizedError,
   UnavailableError,
+  UnpublishableError,
   UnsupportedError,
   ValidationError,
   type ValidationIssue,

@@ -5,7 +5,7 @@
  * go back to the front of the buffer and are sent again, with the same message id, on the next.
  * When the broker closes the channel because it refuses one message (over its `max_message_size`),
  * the messages that were in flight are sent again one at a time, so that the refused one is found
- * and failed with a ValidationError (permanent) instead of being sent forever.
+ * and failed with an UnpublishableError (permanent) instead of being sent forever.
  *
  * @module
  */
@@ -15,7 +15,7 @@ import {
   type Logger,
   sleep,
   UnavailableError,
-  ValidationError,
+  UnpublishableError,
 } from '@ctlplane/core';
 import type { PreparedMessage } from '@ctlplane/core/driver';
 import type { ConfirmChannel } from 'amqplib';
@@ -142,7 +142,7 @@ export class AmqpPublisher {
       // Sent alone and refused: this message can never be published as it is.
       this.#settle(
         back[0]!,
-        new ValidationError(`message ${back[0]!.msg.id}: the broker refused it: ${refusal}`),
+        new UnpublishableError(`message ${back[0]!.msg.id}: the broker refused it: ${refusal}`),
       );
       return;
     }
@@ -187,7 +187,15 @@ export class AmqpPublisher {
           this.#queue[--this.#head] = p;
           return;
         }
-        this.#settle(p, new ValidationError(`message ${p.msg.id}: ${errorMessage(err)}`));
+        // Messages are validated before they are queued, so this is no known refusal of the
+        // message itself: transient, so that the outbox relay retries instead of parking it.
+        this.#settle(
+          p,
+          new UnavailableError(`message ${p.msg.id}: publish failed: ${errorMessage(err)}`, {
+            cause: err,
+            transient: true,
+          }),
+        );
         continue;
       }
       if (!written) {

@@ -1,5 +1,5 @@
 /**
- * `@ctlplane/adapters/mysql`: MySQL ≥ 8.0 / MariaDB ≥ 10.6 backends on mysql2 (an optional peer
+ * `@ctlplane/adapters/mysql`: MariaDB ≥ 10.6 backends (MySQL ≥ 8.0 accepted, untested) on mysql2 (an optional peer
  * dependency: `npm install mysql2`).
  *
  * @packageDocumentation

@@ -7,7 +7,9 @@
  * @module
  */
 import { isCtlplaneError, UnavailableError } from '@ctlplane/core';
+import { parseOrThrow } from '@ctlplane/core/driver';
 import type { RowDataPacket } from 'mysql2/promise';
+import { z } from 'zod';
 import { mapMysqlError } from './errors.js';
 import { EVENT_STORE_MIGRATIONS } from './events/migrations.js';
 import { FLEET_MIGRATIONS } from './fleet/migrations.js';
@@ -38,15 +40,27 @@ export interface MigrateResult {
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions extends MysqlOptions {
-  /** Seconds to wait for another runner's lock (default 60). */
+  /** Seconds to wait for another runner's lock (default 60; 0 to 86,400). */
   lockTimeoutS?: number;
-  /** Apply pending migrations up to this version only (default: all), e.g. to stage an upgrade. */
+  /**
+   * Apply pending migrations up to this version only (an integer ≥ 0; default: all), e.g. to
+   * stage an upgrade.
+   */
   to?: number;
 }
+
+const runSchema = z
+  .object({
+    lockTimeoutS: z.number().int().min(0).max(86_400).default(60),
+    to: z.number().int().min(0).optional(),
+  })
+  .strict();
 
 /**
  * Apply every pending migration (or those up to `to`).
  *
+ * @throws ValidationError naming `to` or `lockTimeoutS` (e.g. `to: NaN`, which would have applied
+ *   everything) or the connection option at fault, before connecting
  * @example
  * ```ts
  * import { migrate } from '@ctlplane/adapters/mysql';
@@ -54,7 +68,12 @@ export interface MigrateOptions extends MysqlOptions {
  * ```
  */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
-  const { lockTimeoutS = 60, to = Number.POSITIVE_INFINITY, ...rest } = options;
+  const { lockTimeoutS, to, ...rest } = options;
+  const run = parseOrThrow(
+    runSchema,
+    { lockTimeoutS, ...(to !== undefined ? { to } : {}) },
+    'migrate options',
+  );
   const o = parseMysqlOptions(rest, 'migrate options');
   const log = o.logger.child('mysql:migrate');
   const mp = managedPool({ ...o, poolSize: 1 });
@@ -73,10 +92,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     };
     const [lock] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(CONCAT(DATABASE(), ?), ?) AS got', [
       lockName,
-      lockTimeoutS,
+      run.lockTimeoutS,
     ]);
     if (lock[0]?.got !== 1)
-      throw new UnavailableError(`migrate: another runner held the lock for ${lockTimeoutS}s`);
+      throw new UnavailableError(`migrate: another runner held the lock for ${run.lockTimeoutS}s`);
     try {
       await conn.query(
         `CREATE TABLE IF NOT EXISTS \`${p}migrations\` (
@@ -89,7 +108,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       const done = new Set(rows.map((r) => Number(r.version)));
       const applied: number[] = [];
       for (const m of MIGRATIONS) {
-        if (done.has(m.version) || m.version > to) continue;
+        if (done.has(m.version) || (run.to !== undefined && m.version > run.to)) continue;
         for (const statement of m.up(p, dialect)) await conn.query(statement);
         await conn.query(
           `INSERT IGNORE INTO \`${p}migrations\` (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(3))`,

@@ -96,7 +96,7 @@ export async function checkServerVersion(db: Pool | PoolConnection): Promise<str
   const ok = mariadb ? major > 10 || (major === 10 && minor >= 6) : major >= 8;
   if (!ok) {
     throw new UnsupportedError(
-      `unsupported database server ${version}: ctlplane needs MySQL >= 8.0 or MariaDB >= 10.6 (FOR UPDATE SKIP LOCKED)`,
+      `unsupported database server ${version}: ctlplane needs MariaDB >= 10.6 (FOR UPDATE SKIP LOCKED; tested on 10.11; MySQL >= 8.0 is accepted but untested)`,
     );
   }
   return version;

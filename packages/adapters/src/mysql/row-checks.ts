@@ -3,10 +3,17 @@
  * every row of every read, claim and reservation (a scheduler re-reads thousands of servers a
  * second), and a failed check still names the table, the column and the rule.
  *
+ * A row that fails is corrupt data in the database, never the caller's fault: it is an
+ * `UnavailableError` (not transient: reading it again gives the same row), not a
+ * `ValidationError`, which would tell an HTTP caller that its request was bad (400).
+ *
  * @internal
  * @module
  */
-import { ValidationError } from '@ctlplane/core';
+import { UnavailableError } from '@ctlplane/core';
+
+/** An integer as mysql2 returns one: a number, a bigint, or decimal digits (BIGINT as string). */
+const INTEGER_TEXT = /^-?\d+$/;
 
 /** @internal One row being read from `table`. */
 export class RowReader {
@@ -25,7 +32,11 @@ export class RowReader {
   }
 
   integer(column: string): number {
-    const n = Number(this.#row[column]);
+    const v = this.#row[column];
+    // Number() alone would read NULL, '' and false as 0, and true as 1.
+    const numeric =
+      typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && INTEGER_TEXT.test(v));
+    const n = numeric ? Number(v) : Number.NaN;
     if (!Number.isSafeInteger(n)) this.#bad(column, 'must be an integer');
     return n;
   }
@@ -52,10 +63,16 @@ export class RowReader {
     return v as Date;
   }
 
-  /** A JSON column: text on MariaDB, already parsed by mysql2 on MySQL 8. */
+  /**
+   * A JSON column: text on MariaDB (and every LONGTEXT column), an object or array already parsed
+   * by mysql2 for a JSON column on MySQL 8. Anything else (NULL, a Buffer, a number) is refused.
+   */
   json(column: string): unknown {
     const v = this.#row[column];
-    if (typeof v !== 'string') return v;
+    if (typeof v !== 'string') {
+      if (isParsedJson(v)) return v;
+      return this.#bad(column, 'must be JSON text');
+    }
     try {
       return JSON.parse(v) as unknown;
     } catch {
@@ -79,6 +96,14 @@ export class RowReader {
   }
 
   #bad(column: string, rule: string): never {
-    throw new ValidationError(`${this.#table} row: ${column}: ${rule}`, [{ path: column, message: rule }]);
+    throw new UnavailableError(`corrupt ${this.#table} row: ${column}: ${rule}`);
   }
+}
+
+/** A plain object or array, as mysql2 parses a MySQL JSON column (not a Buffer, a Date, …). */
+function isParsedJson(v: unknown): boolean {
+  if (Array.isArray(v)) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }

@@ -42,7 +42,11 @@ export interface Tx {
 /**
  * @internal Run `fn` in a READ COMMITTED transaction: record locks only, no gap locks. The
  * transaction starts with the first statement's round trip, not one of its own. Errors are
- * mapped to typed errors; a lost connection before the commit is marked transient.
+ * mapped to typed errors. A connection lost in the round trip that carries the COMMIT leaves the
+ * outcome unknown (`UnavailableError`, not transient: never retried blindly); the event store's
+ * writes send BEGIN … COMMIT in that one round trip, so for them any connection lost once the
+ * statements are sent is "outcome unknown". Only a loss before that round trip (getting the
+ * connection, an earlier round trip of a fleet transaction) is transient, and retried.
  */
 export async function inTransaction<T>(
   pool: Pool,

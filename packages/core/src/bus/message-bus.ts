@@ -188,11 +188,12 @@ export interface MessageBus extends EventEmitter<MessageBusEvents> {
    * A message that matches no binding is dropped and still confirmed.
    *
    * Failures are typed so a caller can tell a message that can never be published from a bus that
-   * cannot publish right now: a `ValidationError` is permanent for that message (a body over
-   * `maxMessageBytes`, a routing key over 255 bytes, bad headers, refused by the broker as it is),
-   * and retrying it is useless (see {@link isUnpublishable}); every other failure is transient.
+   * cannot publish right now: an `UnpublishableError` (a `ValidationError`) is permanent for that
+   * message (a body over `maxMessageBytes`, a routing key over 255 bytes, bad headers, refused by
+   * the broker as it is), and retrying it is useless (see {@link isUnpublishable}); every other
+   * failure is transient.
    *
-   * @throws ValidationError for a message that can never be published as it is; BusyError when the
+   * @throws UnpublishableError for a message that can never be published as it is; BusyError when the
    *   outage buffer or a queue is full; UnavailableError when no broker confirmed it in time;
    *   ClosedError after close
    */
@@ -200,7 +201,7 @@ export interface MessageBus extends EventEmitter<MessageBusEvents> {
   /**
    * Publish many messages pipelined (one confirm wait for all), in order. Rejects with the first
    * failure after every message settled; messages before and after it may have been published, so
-   * retry the whole batch with the same ids. A `ValidationError` means at least one message can
+   * retry the whole batch with the same ids. An `UnpublishableError` means at least one message can
    * never be published: publish fewer at a time to find which (the outbox relay halves the batch).
    */
   publishMany(messages: readonly OutgoingMessage[]): Promise<void>;
@@ -217,10 +218,12 @@ export interface MessageBus extends EventEmitter<MessageBusEvents> {
 }
 
 /**
- * True when a publish failed because of the message itself (a `ValidationError`: too large, a bad
- * routing key or headers), so publishing it again can never succeed; false for a failure of the
- * bus or the broker (down, slow, full, closed), which a retry may cure.
+ * True when a publish failed because of the message itself (an `UnpublishableError`: too large, a
+ * bad routing key or headers, refused by the broker as it is), so publishing it again can never
+ * succeed; false for anything else: a failure of the bus or the broker (down, slow, full, closed)
+ * or an unexpected one, which a retry may cure. Checked by code and mark, not `instanceof`, so it
+ * holds across two copies of the package.
  */
 export function isUnpublishable(err: unknown): boolean {
-  return isCtlplaneError(err, 'VALIDATION');
+  return isCtlplaneError(err, 'VALIDATION') && (err as { unpublishable?: unknown }).unpublishable === true;
 }

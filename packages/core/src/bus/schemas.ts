@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { UnpublishableError, ValidationError } from '../errors.js';
 import type { JsonValue } from '../events/model.js';
 import { parseOrThrow } from '../validation.js';
 import type { HeaderValue, OutgoingMessage } from './message-bus.js';
@@ -114,16 +114,17 @@ export interface PreparedMessage {
  *
  * @param maxBytes - the largest body the backend takes
  * @param index - its position in a batch, for the error's path
- * @throws ValidationError naming `[index].field`, or when the body is over `maxBytes`
+ * @throws UnpublishableError (a ValidationError) naming `[index].field`, or when the body is over
+ *   `maxBytes`: the message can never be published as it is
  */
 export function prepareMessage(message: OutgoingMessage, maxBytes: number, index?: number): PreparedMessage {
   const what = index === undefined ? 'message' : `message [${index}]`;
-  const m = isCertainlyValid(message) ? message : parseOrThrow(outgoingMessageSchema, message, what);
+  const m = isCertainlyValid(message) ? message : parseMessage(message, what);
   const content = Buffer.from(JSON.stringify(m.body as JsonValue), 'utf8');
   if (content.length > maxBytes) {
     const path = index === undefined ? 'body' : `[${index}].body`;
     const rule = `is ${content.length} bytes, more than the ${maxBytes}-byte limit`;
-    throw new ValidationError(`${what}: ${path} ${rule}`, [{ path, message: rule }]);
+    throw new UnpublishableError(`${what}: ${path} ${rule}`, [{ path, message: rule }]);
   }
   return {
     id: m.id ?? randomUUID(),
@@ -132,6 +133,15 @@ export function prepareMessage(message: OutgoingMessage, maxBytes: number, index
     timestamp: Date.now(),
     content,
   };
+}
+
+/** The message parsed, or an {@link UnpublishableError} naming the field and rule. */
+function parseMessage(message: OutgoingMessage, what: string): OutgoingMessage {
+  try {
+    return parseOrThrow(outgoingMessageSchema, message, what) as OutgoingMessage;
+  } catch (err) {
+    throw err instanceof ValidationError ? UnpublishableError.from(err) : err;
+  }
 }
 
 /** Validate a batch of outgoing messages; the whole batch fails on the first bad one. */

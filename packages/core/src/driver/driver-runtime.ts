@@ -9,7 +9,7 @@
  * @module
  */
 import PQueue from 'p-queue';
-import { ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
+import { BusyError, ClosedError, isCtlplaneError, UnavailableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withRetry } from '../retry.js';
 
@@ -23,7 +23,12 @@ export interface DriverRuntimeOptions {
   readonly onRetry?: (operation: string, attempt: number, error: Error) => void;
   /** Write calls in flight at once (the driver's `writeConcurrency`); more wait in order. */
   readonly writeConcurrency?: number | undefined;
+  /** Write calls waiting for their turn at most; one more is refused with `BusyError`. */
+  readonly maxQueuedWrites?: number | undefined;
 }
+
+/** @internal The delay a write refused for a full queue suggests before retrying. */
+export const QUEUED_WRITES_RETRY_MS = 100;
 
 /** @internal The shared open/close/retry behaviour around one driver. */
 export class DriverRuntime {
@@ -64,7 +69,10 @@ export class DriverRuntime {
     const { retries, log, onRetry } = this.#o;
     return withRetry(fn, {
       retries,
-      isRetryable: (err) => err instanceof UnavailableError && err.transient && !this.#closing,
+      // By code, not instanceof: a driver built against another copy of @ctlplane/core throws
+      // errors of that copy's classes.
+      isRetryable: (err) =>
+        isCtlplaneError(err, 'UNAVAILABLE') && (err as UnavailableError).transient === true && !this.#closing,
       onRetry: (err, attempt) => {
         log.warn('retrying transient failure', { operation, attempt, error: (err as Error).message });
         onRetry?.(operation, attempt, err as Error);
@@ -80,10 +88,26 @@ export class DriverRuntime {
   /**
    * Run one write call as {@link DriverRuntime.run} does, each attempt waiting its turn when the
    * driver limits its concurrent writes.
+   *
+   * @throws BusyError when `maxQueuedWrites` writes are already waiting for their turn
    */
   write<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     const writes = this.#writes;
-    return this.run(operation, writes ? () => writes.add(fn) : fn);
+    if (!writes) return this.run(operation, fn);
+    // Bounded, so a store slower than its callers pushes back instead of queueing without end
+    // (each queued write holds its inputs in memory). Checked once per call: a retry of a call
+    // already let in queues again without a check, so the queue can exceed the bound by at most
+    // the writes in flight.
+    const max = this.#o.maxQueuedWrites;
+    if (max !== undefined && writes.size >= max) {
+      return Promise.reject(
+        new BusyError(
+          `${this.#what} (${this.#name}) ${operation}: ${writes.size} writes are waiting for their turn, the limit (maxQueuedWrites ${max})`,
+          QUEUED_WRITES_RETRY_MS,
+        ),
+      );
+    }
+    return this.run(operation, () => writes.add(fn));
   }
 
   /** Close once: `fn` runs on the first call, and every call gets its promise. */

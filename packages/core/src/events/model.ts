@@ -139,6 +139,12 @@ export interface FeedPage<E = StoredEvent> {
   readonly events: readonly E[];
   /** The feed position after this page: pass it to the next read. */
   readonly cursor: number;
+  /**
+   * True when the page was cut short of `limit` (over HTTP, by the server's `maxResponseBytes`)
+   * while more changes are waiting: read on from `cursor` at once. Absent or false, a page shorter
+   * than `limit` means the reader caught up.
+   */
+  readonly more?: boolean;
 }
 
 /** Filters of the changes feed. */

@@ -15,20 +15,20 @@
 import { EventEmitter } from 'eventemitter3';
 import { z } from 'zod';
 import { isUnpublishable, type MessageBus } from '../bus/message-bus.js';
-import { maxEventMessageBytes } from '../events/limits.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, maxEventMessageBytes } from '../events/limits.js';
 import { type Logger, noopLogger } from '../logger.js';
 import { backoffDelay, sleep } from '../retry.js';
 import { nameSchema, parseOrThrow } from '../validation.js';
 import type { ParkedChange, RelayCursorStore } from './cursor-store.js';
 import { pageMessages, publishAround, type Unpublishable } from './relay-page.js';
-import { RelayPageSize } from './relay-page-size.js';
+import { RelayPageSize, type RelayRound } from './relay-page-size.js';
 import type { RelayStore } from './relay-store.js';
 
 export { changeMessage, changeMessageId } from './relay-page.js';
 
 /** Events of an {@link OutboxRelay}. */
 export interface OutboxRelayEvents {
-  /** A page of changes was confirmed by the broker and the cursor saved. */
+  /** A publish round of changes was confirmed by the broker and the cursor saved. */
   'relay:published': (e: { count: number; cursor: number; oldestMs: number }) => void;
   /** Publishing or saving failed; the relay retries from its saved cursor after `retryInMs`. */
   'relay:error': (e: { error: Error; retryInMs: number }) => void;
@@ -49,8 +49,12 @@ export interface OutboxRelayOptions {
   /** Changes per publish round at most (default 500). */
   batchSize?: number;
   /**
-   * Bytes of changes read per publish round at most (default 4 MiB; 64 KiB to 256 MiB): rounds of
-   * large changes hold fewer of them, so memory and the wait of the changes behind stay bounded.
+   * Bytes of changes per publish round at most (default 4 MiB; 64 KiB to 256 MiB; one change
+   * always goes): rounds of large changes hold fewer of them, so what is encoded and awaiting
+   * confirms stays bounded, and so does the wait of the changes behind. Reads are sized by count,
+   * the first as if every change were the largest the store allows, later ones from the changes
+   * just seen; a read of large changes right after small ones can hold more than this, and is
+   * published in several rounds.
    */
   maxPageBytes?: number;
   /** Publish rounds awaiting their confirms at once (default 4); the cursor advances in order. */
@@ -78,6 +82,13 @@ const schema = z
 
 /** Thrown through a round to start the next one from the saved cursor at once (not a failure). */
 class Restart extends Error {}
+
+/** The publish rounds of one pass from the saved cursor: their order chain and first failure. */
+interface RoundState {
+  error: unknown;
+  chain: Promise<void>;
+  readonly failed: AbortController;
+}
 
 const parkedLimitSchema = z.number().int().min(1).max(1_000);
 
@@ -186,57 +197,67 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   }
 
   /**
-   * Publish page after page. A page is published while the next one is read; confirms are awaited
-   * and the cursor saved strictly in feed order, by a chain that runs beside the reader. A failed
-   * round stops the reader, and the caller resumes from the saved cursor.
+   * Publish page after page. A page is cut into rounds of at most `maxPageBytes`; a round is
+   * published while the next one is read; confirms are awaited and the cursor saved strictly in
+   * feed order, by a chain that runs beside the reader. A failed round stops the reader, and the
+   * caller resumes from the saved cursor.
    */
   async #relayFromSavedCursor(signal: AbortSignal): Promise<void> {
     this.#cursor = await this.#cursors.load(this.#o.name);
-    const size = new RelayPageSize(this.#o.maxPageBytes, this.#o.batchSize);
+    const largest = maxEventMessageBytes(this.#store.limits?.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    const size = new RelayPageSize(this.#o.maxPageBytes, this.#o.batchSize, largest);
     const failed = new AbortController();
-    let error: unknown = null;
-    let chain: Promise<void> = Promise.resolve();
+    const state: RoundState = { error: null, chain: Promise.resolve(), failed };
     const rounds: Promise<void>[] = [];
     for await (const page of this.#store.follow(this.#cursor, {
       pollMs: this.#o.pollMs,
       limit: () => size.next(),
       signal: AbortSignal.any([signal, failed.signal]),
     })) {
-      size.saw(page.events);
-      const { messages, unbuildable } = pageMessages(page.events);
-      const published =
-        messages.length > 0 ? this.#bus.publishMany(messages.map((m) => m.message)) : Promise.resolve();
-      published.catch(() => {}); // handled in order by the chain below; never unhandled meanwhile
-      const oldest = Math.min(...page.events.map((e) => e.updatedAt.getTime()));
-      let outcome = { parked: 0, restart: false };
-      chain = chain
-        .then(async () => {
-          // A page after a failed one must not save its cursor: that would skip the failed page.
-          if (error) throw error;
-          outcome = await this.#settle(published, messages, unbuildable);
-        })
-        .then(() => this.#cursors.save(this.#o.name, page.cursor))
-        .then(() => {
-          this.#cursor = page.cursor;
-          this.#published += page.events.length - outcome.parked;
-          this.emit('relay:published', {
-            count: page.events.length - outcome.parked,
-            cursor: page.cursor,
-            oldestMs: Date.now() - oldest,
-          });
-          // Pages read after this one were published before its retried messages: publish them
-          // again, after, so the last message of every event is still its latest version.
-          if (outcome.restart) throw new Restart();
-        })
-        .catch((err: unknown) => {
-          error ??= err;
-          failed.abort();
-        });
-      rounds.push(chain);
-      if (rounds.length >= this.#o.maxInFlight) await rounds.shift();
+      for (const round of size.cut(page.events, page.cursor)) {
+        // A round read before a failure must not be published: the retry starts at the saved cursor.
+        if (failed.signal.aborted) break;
+        rounds.push(this.#round(round, state));
+        if (rounds.length >= this.#o.maxInFlight) await rounds.shift();
+      }
+      if (failed.signal.aborted) break;
     }
-    await chain;
-    if (error) throw error;
+    await state.chain;
+    if (state.error) throw state.error;
+  }
+
+  /** Publish one round now; settle it and save its cursor after the rounds before it. */
+  #round(round: RelayRound, state: RoundState): Promise<void> {
+    const { messages, unbuildable } = pageMessages(round.events);
+    const published =
+      messages.length > 0 ? this.#bus.publishMany(messages.map((m) => m.message)) : Promise.resolve();
+    published.catch(() => {}); // handled in order by the chain below; never unhandled meanwhile
+    const oldest = Math.min(...round.events.map((e) => e.updatedAt.getTime()));
+    let outcome = { parked: 0, restart: false };
+    state.chain = state.chain
+      .then(async () => {
+        // A round after a failed one must not save its cursor: that would skip the failed round.
+        if (state.error) throw state.error;
+        outcome = await this.#settle(published, messages, unbuildable);
+      })
+      .then(() => this.#cursors.save(this.#o.name, round.cursor))
+      .then(() => {
+        this.#cursor = round.cursor;
+        this.#published += round.events.length - outcome.parked;
+        this.emit('relay:published', {
+          count: round.events.length - outcome.parked,
+          cursor: round.cursor,
+          oldestMs: Date.now() - oldest,
+        });
+        // Rounds read after this one were published before its retried messages: publish them
+        // again, after, so the last message of every event is still its latest version.
+        if (outcome.restart) throw new Restart();
+      })
+      .catch((err: unknown) => {
+        state.error ??= err;
+        state.failed.abort();
+      });
+    return state.chain;
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import { isUnpublishable, type MessageBus, type OutgoingMessage } from '../bus/message-bus.js';
 import { eventRoutingKey } from '../bus/routing.js';
+import { UnpublishableError, ValidationError } from '../errors.js';
 import type { StoredEvent } from '../events/model.js';
 import { toWireEvent } from '../events/wire.js';
 
@@ -19,16 +20,25 @@ export function changeMessageId(e: Pick<StoredEvent, 'id' | 'version'>): string 
 /**
  * The message that carries one changed event.
  *
- * @throws ValidationError when the event's routing key cannot be built (over 255 bytes: an event
- *   stored before names were bounded)
+ * @throws UnpublishableError when the event's routing key cannot be built (over 255 bytes: an
+ *   event stored before names were bounded)
  */
 export function changeMessage(e: StoredEvent): OutgoingMessage {
   return {
     id: changeMessageId(e),
-    routingKey: eventRoutingKey(e),
+    routingKey: routingKeyOf(e),
     body: toWireEvent(e) as unknown as OutgoingMessage['body'],
     headers: { status: e.status, seq: e.seq },
   };
+}
+
+/** The routing key of a change; a key that cannot be built is a message that can never be published. */
+function routingKeyOf(e: StoredEvent): string {
+  try {
+    return eventRoutingKey(e);
+  } catch (err) {
+    throw err instanceof ValidationError ? UnpublishableError.from(err) : err;
+  }
 }
 
 /** @internal A change and its message. */

@@ -6,6 +6,7 @@
  * @module
  */
 import type { TransitionInput, TransitionOutcome } from '../events/model.js';
+import type { Logger } from '../logger.js';
 import type { AckFrameItem } from './protocol.js';
 
 /** @internal One acknowledgement waiting for its batch. */
@@ -46,6 +47,8 @@ export interface AckBatcherOptions<S> {
   maxPendingBytes: number;
   apply(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]>;
   settle(items: readonly PendingAck<S>[], outcomes: readonly TransitionOutcome[] | Error): void;
+  /** Where a failure of `settle` goes (a listener of its events that throws): never thrown on. */
+  log: Logger;
 }
 
 /** @internal */
@@ -55,15 +58,17 @@ export class AckBatcher<S> {
   #bytes = 0;
   #timer: NodeJS.Timeout | null = null;
   #inFlight: Promise<void> | null = null;
+  /** Acknowledgements in the batch being applied (spliced out of `#pending`). */
+  #applying = 0;
   #lastStart = 0;
 
   constructor(options: AckBatcherOptions<S>) {
     this.#o = options;
   }
 
-  /** Acknowledgements queued or being applied. */
+  /** Acknowledgements queued or being applied (as `bytes` counts them). */
   get pending(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#applying;
   }
 
   /** Bytes of acknowledgements queued or being applied. */
@@ -104,22 +109,40 @@ export class AckBatcher<S> {
     if (this.#inFlight || this.#pending.length === 0) return;
     this.#lastStart = Date.now();
     const batch = this.#pending.splice(0, this.#o.batchSize);
-    this.#inFlight = this.#o
-      .apply(batch.map((p) => ackTransition(p.ack)))
-      .then(
-        (outcomes) => this.#o.settle(batch, outcomes),
-        (err: unknown) => this.#o.settle(batch, err instanceof Error ? err : new Error(String(err))),
-      )
-      .finally(() => {
-        for (const p of batch) this.#bytes -= p.bytes;
-        this.#inFlight = null;
-        // A steady cadence: the next partial batch starts `flushMs` after this one started, so the
-        // number of store calls per second does not depend on how fast the store answers.
-        if (this.#pending.length >= this.#o.batchSize) this.#kick();
-        else if (this.#pending.length > 0) {
-          const wait = Math.max(0, this.#lastStart + this.#o.flushMs - Date.now());
-          this.#timer = setTimeout(() => this.#kick(), wait);
-        }
+    this.#applying = batch.length;
+    this.#inFlight = this.#apply(batch).finally(() => {
+      for (const p of batch) this.#bytes -= p.bytes;
+      this.#applying = 0;
+      this.#inFlight = null;
+      // A steady cadence: the next partial batch starts `flushMs` after this one started, so the
+      // number of store calls per second does not depend on how fast the store answers.
+      if (this.#pending.length >= this.#o.batchSize) this.#kick();
+      else if (this.#pending.length > 0) {
+        const wait = Math.max(0, this.#lastStart + this.#o.flushMs - Date.now());
+        this.#timer = setTimeout(() => this.#kick(), wait);
+      }
+    });
+  }
+
+  /**
+   * Apply one batch and settle it. Never rejects: nobody awaits a batch started by the timer, so a
+   * rejection here would be unhandled and end the process (a user's `router:acks:applied`
+   * listener that throws, for one).
+   */
+  async #apply(batch: readonly PendingAck<S>[]): Promise<void> {
+    let outcomes: readonly TransitionOutcome[] | Error;
+    try {
+      outcomes = await this.#o.apply(batch.map((p) => ackTransition(p.ack)));
+    } catch (err) {
+      outcomes = err instanceof Error ? err : new Error(String(err));
+    }
+    try {
+      this.#o.settle(batch, outcomes);
+    } catch (err) {
+      this.#o.log.error('settling a batch of acknowledgements threw; the router goes on', {
+        count: batch.length,
+        error: err instanceof Error ? err.message : String(err),
       });
+    }
   }
 }

@@ -234,7 +234,7 @@ export class EventRouter extends EventEmitter<EventRouterEvents> {
           store.readFeed(core.cursor, { region, limit: CATCH_UP_PAGE }),
         );
         caughtUp += core.ingest(page.events, page.cursor);
-        if (page.events.length < CATCH_UP_PAGE) break;
+        if (page.events.length < CATCH_UP_PAGE && page.more !== true) break;
       }
     } catch (err) {
       await next.stop();

@@ -31,6 +31,7 @@ export class RouterAcks {
       maxPendingBytes: o.maxPendingAckBytes,
       apply: (inputs) => core.gate.run('transition', () => o.store.transitionMany(inputs)),
       settle: (items, outcomes) => this.#settle(items, outcomes),
+      log: core.log,
     });
   }
 
@@ -49,7 +50,7 @@ export class RouterAcks {
     return this.#batcher.drain();
   }
 
-  /** Acknowledgements from one agent, in a frame of `frameBytes`. */
+  /** Acknowledgements from one agent, in a frame of `frameBytes` (UTF-8 bytes, as it came on the wire). */
   receive(session: AgentSession, acks: readonly AckFrameItem[], frameBytes: number): void {
     const core = this.#core;
     core.counters.acks.received += acks.length;

@@ -95,7 +95,7 @@ export class RouterGateway {
         }).catch((err: unknown) => this.#crashed(session, err));
         break;
       case 'ack':
-        this.#acks.receive(session, frame.acks, text.length);
+        this.#acks.receive(session, frame.acks, Buffer.byteLength(text, 'utf8'));
         break;
       case 'heartbeat':
         this.#heartbeat(session, frame);

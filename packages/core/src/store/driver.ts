@@ -58,7 +58,7 @@ export interface DriverCapabilities {
    * Write calls (append, transition, claim) the backend serves best at once; the `EventStore`
    * queues more in the process, first in, first out. Unset: no limit. The MySQL backend sets it
    * because its writes take turns on the feed counter: more writers waiting inside the database
-   * cost it more than they gain (measured in docs/event-store.md, "Why this design").
+   * cost it more than they gain (measured by `npm run bench -- store-write-concurrency`).
    */
   readonly writeConcurrency?: number;
 }

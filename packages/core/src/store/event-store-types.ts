@@ -52,8 +52,15 @@ export interface EventStoreOptions<M extends EventTypeMap> {
    * {@link maxEventMessageBytes}, or the relay parks the largest events instead of publishing them.
    */
   maxPayloadBytes?: number;
-  /** Largest append batch (default 5,000). */
+  /** Largest batch of `append` and of `transitionMany` (default 5,000; at most 10,000). */
   maxBatchSize?: number;
+  /**
+   * Write calls (append, transition, claim) waiting for their turn at most, when the driver runs a
+   * limited number at once (its `writeConcurrency`): default 10,000, 1 to 1,000,000. One more is
+   * refused with a `BusyError` (`retryAfterMs` 100) instead of queueing without bound while the
+   * database is slower than the callers.
+   */
+  maxQueuedWrites?: number;
   /** Retries of transient backend failures (default 5). */
   retries?: number;
 }

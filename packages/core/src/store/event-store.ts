@@ -81,6 +81,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
       log: this.#log,
       onRetry: (operation, attempt, error) => this.emit('store:retry', { operation, attempt, error }),
       writeConcurrency: driver.capabilities.writeConcurrency,
+      maxQueuedWrites: this.#opts.maxQueuedWrites,
     });
   }
 
@@ -201,11 +202,13 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
   /**
    * Apply many transitions in one round trip; each succeeds or fails on its own.
    *
-   * @throws ValidationError naming `transition [i]` and the field for any bad input (sizes are
-   *   checked first, in work bounded by the limits); nothing is applied
+   * @throws ValidationError naming `transitions` for more than `maxBatchSize` inputs (or not an
+   *   array), and `transition [i]` and the field for any bad input (sizes are checked first, in
+   *   work bounded by the limits); nothing is applied
    */
   async transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
     this.#open();
+    checkBatch(inputs, 'transitions', { min: 0, max: this.#opts.maxBatchSize, noun: 'transitions' });
     const parsed = inputs.map((t, i) => this.checkTransition(t, i));
     if (parsed.length === 0) return [];
     const outcomes = await this.#runtime.write('transition', () => this.#driver.transition(parsed));

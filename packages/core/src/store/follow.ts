@@ -56,7 +56,7 @@ export async function* followFeed<E extends StoredEvent>(
       const page = await source.read(cursor, { ...filter, limit: asked });
       cursor = page.cursor;
       if (page.events.length > 0) yield page;
-      if (page.events.length === asked || dirty || stopped()) continue;
+      if (page.events.length === asked || page.more === true || dirty || stopped()) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);
         wake = () => {

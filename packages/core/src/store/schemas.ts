@@ -132,6 +132,7 @@ export const storeOptionsSchema = z
       .max(16 * 1024 * 1024)
       .default(DEFAULT_MAX_PAYLOAD_BYTES),
     maxBatchSize: z.number().int().positive().max(10_000).default(5_000),
+    maxQueuedWrites: z.number().int().min(1).max(1_000_000).default(10_000),
     retries: z.number().int().min(0).max(20).default(5),
   })
   .strict();

@@ -39,18 +39,30 @@ const WRITE_CONCURRENCY = z
   .int()
   .min(1, 'must be at least 1')
   .max(256, 'must be at most 256')
-  .default(4);
+  .optional();
+
+/**
+ * The default `writeConcurrency`: 4, and at least one connection of the pool left for reads
+ * (feed reads, long-polls, gets) while every write slot is busy; never below 1.
+ */
+function defaultWriteConcurrency(poolSize: number): number {
+  return Math.max(1, Math.min(4, poolSize - 1));
+}
 
 /** Options of {@link MysqlEventStoreDriver}. */
 export interface MysqlEventStoreOptions extends MysqlOptions {
   /** Apply pending migrations before the first call (default false: run `ctlplane migrate`). */
   migrate?: boolean;
   /**
-   * Write calls (append, transition, claim) this driver runs at once (default 4, 1–256); the
-   * `EventStore` queues more in the process. Writes take turns on the feed counter, so a few in
-   * flight keep it busy, and more only wait inside MariaDB, where waiting costs it CPU: claim +
-   * complete with 32 workers was twice as fast with 4 at a time than with 16 (docs/event-store.md,
-   * "Why this design").
+   * Write calls (append, transition, claim) this driver runs at once (1–256; default
+   * `min(4, poolSize - 1)`, at least 1: 3 with the default pool of 4, so that reads always find a
+   * connection); the `EventStore` queues more in the process (up to its `maxQueuedWrites`). Writes
+   * take turns on the feed counter, so a few in flight keep it busy, and more only wait inside
+   * MariaDB, where waiting costs it CPU: claim + complete with 32 workers ran at 6,890 events/s
+   * with 4 at a time and 7,487 with 8, but 5,948 with 16 and 5,585 with 1, one run on 2 cores
+   * (`npm run bench -- store-write-concurrency`, docs/benchmarks.md). Keep it below `poolSize`.
+   * With `pool` instead of `url`, `poolSize` (default 4) still sets this default: give either to
+   * match the pool's size.
    */
   writeConcurrency?: number;
   /**
@@ -66,7 +78,8 @@ export interface MysqlEventStoreOptions extends MysqlOptions {
 }
 
 /**
- * An EventStore backend on MySQL ≥ 8.0 or MariaDB ≥ 10.6. Several processes may share it.
+ * An EventStore backend on MariaDB ≥ 10.6 (tested on 10.11; MySQL ≥ 8.0 is accepted but untested).
+ * Several processes may share it.
  *
  * @example
  * ```ts
@@ -95,11 +108,9 @@ export class MysqlEventStoreDriver implements EventStoreDriver {
     this.capabilities = Object.freeze({
       multiProcess: true,
       durable: true,
-      writeConcurrency: parseOrThrow(
-        WRITE_CONCURRENCY,
-        writeConcurrency,
-        'MysqlEventStoreDriver options.writeConcurrency',
-      ),
+      writeConcurrency:
+        parseOrThrow(WRITE_CONCURRENCY, writeConcurrency, 'MysqlEventStoreDriver options.writeConcurrency') ??
+        defaultWriteConcurrency(o.poolSize),
     });
     const mp = managedPool(o);
     this.#o = o;

@@ -34,7 +34,7 @@ export type MysqlFleetOptions = MysqlOptions;
 const capColumns = Array.from({ length: FLEET_SLOTS }, (_, i) => `cap${i}`);
 
 /**
- * A fleet backend on MySQL ≥ 8.0 or MariaDB ≥ 10.6, shared by any number of scheduler processes.
+ * A fleet backend on MariaDB ≥ 10.6 (MySQL ≥ 8.0 accepted, untested), shared by any number of scheduler processes.
  * Its tables come from `FLEET_MIGRATIONS`, applied by `migrate()`. A fleet names at most 10
  * distinct resources. A pool you pass in is shared (e.g. the event store's) and never closed here.
  *

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { deadline } from '../../deadline.js';
 import { type BusyError, isCtlplaneError, UnavailableError } from '../../errors.js';
 import type {
   ClaimInput,
@@ -21,7 +22,6 @@ import { maskSecrets } from '../../logger.js';
 import { sleep } from '../../retry.js';
 import type { EventOf, NewEventOf } from '../../store/event-store-types.js';
 import { type FollowOptions, limitOf } from '../../store/follow.js';
-import { DEFAULT_FEED_LIMIT } from '../../store/schemas.js';
 import { parseOrThrow } from '../../validation.js';
 import type { HarpoonApi } from '../api.js';
 import { decodeError } from './error-codec.js';
@@ -122,35 +122,30 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
   }
 
   /**
-   * Read the feed after `cursor`. The server bounds each answer in bytes; when it cuts a page
-   * short (`more`), this reads on, so a page shorter than `limit` still means "caught up", as
-   * in process. `follow` does not read on: it yields each answer as it comes.
+   * Read the feed after `cursor`: one answer of the server, which bounds it in bytes
+   * (`maxResponseBytes`). A page the server cut short of `limit` comes back as it is, with
+   * `more: true`: read on from its cursor at once. Only a short page without `more` means
+   * "caught up", as in process.
    */
   async readFeed(
     cursor: number,
     filter: FeedFilter & { limit?: number; waitMs?: number } = {},
   ): Promise<FeedPage<EventOf<M>>> {
-    const limit = filter.limit ?? DEFAULT_FEED_LIMIT;
-    let page = await this.#readFeedOnce(cursor, filter);
-    if (!page.more) return { events: page.events, cursor: page.cursor };
-    const all = [...page.events];
-    while (page.more && page.events.length > 0 && all.length < limit) {
-      page = await this.#readFeedOnce(page.cursor, { ...filter, limit: limit - all.length, waitMs: 0 });
-      all.push(...page.events);
-    }
-    return { events: all, cursor: page.cursor };
+    const page = await this.#readFeedOnce(cursor, filter);
+    return page.more ? page : { events: page.events, cursor: page.cursor };
   }
 
   async #readFeedOnce(
     cursor: number,
     filter: FeedFilter & { limit?: number; waitMs?: number },
+    signal?: AbortSignal,
   ): Promise<FeedPage<EventOf<M>> & { more: boolean }> {
     const params = search({
       ...filter,
       cursor,
       status: filter.status === undefined ? undefined : [filter.status].flat().join(','),
     });
-    const page = await this.#call('GET', `/v1/feed?${params}`, feedPage, undefined, filter.waitMs);
+    const page = await this.#call('GET', `/v1/feed?${params}`, feedPage, undefined, filter.waitMs, signal);
     return { ...(page as unknown as FeedPage<EventOf<M>>), more: page.more === true };
   }
 
@@ -165,8 +160,10 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
       let page: FeedPage<EventOf<M>>;
       try {
         const asked = limit === undefined ? {} : { limit: limitOf(limit) };
-        page = await this.#readFeedOnce(at, { ...filter, ...asked, waitMs: pollMs });
+        page = await this.#readFeedOnce(at, { ...filter, ...asked, waitMs: pollMs }, signal);
       } catch (err) {
+        // Stopped by the caller: the long-poll in flight was aborted with it.
+        if (signal?.aborted) return;
         // Too many long-polls waiting on the server: come back when it says.
         if (!isCtlplaneError(err, 'BUSY')) throw err;
         await sleep((err as BusyError).retryAfterMs, signal);
@@ -197,27 +194,35 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
     schema: S,
     body?: unknown,
     waitMs = 0,
+    signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    let res: Response;
+    // A plain timer, not AbortSignal.timeout inside AbortSignal.any: Node 20 can collect that one
+    // before it fires (see deadline.ts). It also ends the request when the caller's signal aborts.
+    const until = deadline(this.#o.timeoutMs + waitMs, signal);
     try {
-      res = await fetch(`${this.#o.url.replace(/\/$/, '')}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#o.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#o.timeoutMs + waitMs),
-      });
-    } catch (err) {
-      // The cause is left out: fetch's errors may quote the URL.
-      throw new UnavailableError(
-        maskSecrets(`Harpoon unreachable at ${this.#o.url}: ${(err as Error).message}`),
-      );
+      let res: Response;
+      try {
+        res = await fetch(`${this.#o.url.replace(/\/$/, '')}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${this.#o.token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: until.signal,
+        });
+      } catch (err) {
+        // The cause is left out: fetch's errors may quote the URL.
+        throw new UnavailableError(
+          maskSecrets(`Harpoon unreachable at ${this.#o.url}: ${(err as Error).message}`),
+        );
+      }
+      const json: unknown = await res.json().catch(() => null);
+      if (!res.ok) throw decodeError(res.status, json);
+      return parseOrThrow(schema, json, `Harpoon response to ${method} ${path.split('?')[0]}`);
+    } finally {
+      until.clear();
     }
-    const json: unknown = await res.json().catch(() => null);
-    if (!res.ok) throw decodeError(res.status, json);
-    return parseOrThrow(schema, json, `Harpoon response to ${method} ${path.split('?')[0]}`);
   }
 }
 

@@ -17,8 +17,11 @@ import type { Logger } from '../../logger.js';
 import type { Harpoon } from '../harpoon.js';
 
 /**
- * @internal Feed reads of woken long-polls in flight at once: half the recommended pool of 4, so
- * a round of wake-ups never takes every connection from the writes.
+ * @internal Feed reads of woken long-polls in flight at once. Writes are limited by the store
+ * (`writeConcurrency`: 3 on the MySQL driver's default pool of 4, which leaves one connection for
+ * reads); long-polls share the rest of the pool with every other read (gets, queries, the relay's
+ * feed), so a round of thousands of wake-ups reads two at a time instead of filling the pool's
+ * queue ahead of them.
  */
 export const READ_CONCURRENCY = 2;
 

@@ -82,7 +82,7 @@ export class StorePollInput implements RouterInput {
         if (signal.aborted) return;
         cursor = page.cursor;
         sink.deliver(page.events, page.cursor);
-        if (page.events.length === limit) continue;
+        if (page.events.length === limit || page.more === true) continue;
       } catch (err) {
         if (signal.aborted) return;
         sink.error(err);

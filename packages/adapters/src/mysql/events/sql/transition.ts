@@ -1,12 +1,13 @@
 /**
  * Batch transitions in one round trip, decided compare-and-set by the statements that apply
- * them. The rows are locked by primary key first (in id order, so batches never deadlock each
- * other, and before the feed counter, so nothing waits while holding it); then the transitions
- * to each status are one conditional UPDATE built from core's `transitionGuard` (what differs
- * between them is joined in from a JSON array), numbered as it applies; the rows are read back
- * and the transaction commits.
- * A row the UPDATE left alone was refused (or is an idempotent no-op): core's `planTransition` on
- * that row names the reason, so the typed errors are those of every other backend.
+ * them. The rows are locked and read by primary key first (in id order, so batches never
+ * deadlock each other, and before the feed counter, so nothing waits while holding it); then the
+ * transitions to each status are one conditional UPDATE built from core's `transitionGuard` (what
+ * differs between them is joined in from a JSON array), numbered as it applies; the positions it
+ * gave are read back and the transaction commits. An applied transition's event is the row read
+ * with the guard's changes (`applyTransitionGuard`); a row the UPDATE left alone was refused (or
+ * is an idempotent no-op): core's `planTransition` on that row names the reason, so the typed
+ * errors are those of every other backend.
  *
  * @module
  */

@@ -95,6 +95,7 @@ async function main(): Promise<number> {
         baseline,
         probe,
         timeoutMs: o.quick ? 90_000 : 240_000,
+        settle: o.quick ? { min: 1_000, max: 4_000 } : { min: 2_000, max: 10_000 },
         say,
         context: {
           quick: o.quick,
@@ -156,13 +157,17 @@ async function main(): Promise<number> {
     );
     code = pass ? 0 : 1;
   } finally {
+    // A diagnostic: keep the servers up a while after the verdict (e.g. to take a heap snapshot).
+    await sleep(Number(process.env.ABUSE_HOLD_MS ?? 0));
     await good?.stop().catch(() => {});
     say('stopping …');
     for (const line of await d.stop()) say(`  ${line}`);
     await probe?.close().catch(() => {});
     await driver?.close().catch(() => {});
     await admin.end().catch(() => {});
-    await d.cleanup(o.keep, code !== 0).catch((err: unknown) => say(`cleanup failed: ${(err as Error).message}`));
+    await d
+      .cleanup(o.keep, code !== 0)
+      .catch((err: unknown) => say(`cleanup failed: ${(err as Error).message}`));
     if (o.keep) say(`kept: tables ${d.prefix}*, exchange ${d.exchange}, logs ${d.logDir}`);
     else if (code !== 0) say(`servers' logs kept in ${d.logDir}`);
   }

@@ -8,6 +8,7 @@ import { AmqpBus } from '@ctlplane/adapters/amqp';
 import { MysqlCursorStore, MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
 import { consoleLogger, EventStore, Harpoon, HarpoonHttpServer } from '@ctlplane/core';
 import { type AbuseSchemas, abuseTypes, ENV, env } from '../types.js';
+import { logMemory } from './memory-log.js';
 
 const log = consoleLogger('warn', 'harpoon');
 const url = env(ENV.mysql);
@@ -56,4 +57,5 @@ async function shutdown(): Promise<void> {
   process.exit(0);
 }
 process.once('SIGTERM', () => void shutdown());
+logMemory('harpoon');
 process.stdout.write(`harpoon: ready ${server.url}\n`);

@@ -8,6 +8,7 @@ import { AmqpBus } from '@ctlplane/adapters/amqp';
 import { WsTransportServer } from '@ctlplane/adapters/ws';
 import { AgentKeyring, BusInput, consoleLogger, EventRouter, HarpoonClient } from '@ctlplane/core';
 import { type AbuseSchemas, ENV, env, REGION } from '../types.js';
+import { logMemory } from './memory-log.js';
 
 const log = consoleLogger('warn', 'router');
 const bus = new AmqpBus({
@@ -34,4 +35,5 @@ async function shutdown(): Promise<void> {
   process.exit(0);
 }
 process.once('SIGTERM', () => void shutdown());
+logMemory('router');
 process.stdout.write(`router: ready ${server.url}\n`);

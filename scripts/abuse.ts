@@ -8,7 +8,8 @@
  * 2. The good client in its own process: creates placed on its agent's server, reads them back,
  *    and its agent receives them from the router; every latency and failure recorded.
  * 3. After a warm-up, each server's RSS baseline; then each attack in turn, followed by a settle
- *    (RSS back within 50 MiB of the baseline, at most 10 s) and a relay probe.
+ *    (RSS back within 50 MiB of the baseline, at most 30 s: V8 gives memory back some seconds
+ *    after allocation slows, not at once; 4 s in the CI-sized run) and a relay probe.
  * 4. The verdict: exit code 0 only when no server exited, no good request failed, no relay stall
  *    and no attack's expectation missed; the p99 (< 250 ms) and RSS (≤ 50 MiB) bars also fail the
  *    full run, and are reported as PASS/MISS by the CI-sized one.
@@ -95,7 +96,7 @@ async function main(): Promise<number> {
         baseline,
         probe,
         timeoutMs: o.quick ? 90_000 : 240_000,
-        settle: o.quick ? { min: 1_000, max: 4_000 } : { min: 2_000, max: 10_000 },
+        settle: o.quick ? { min: 1_000, max: 4_000 } : { min: 2_000, max: 30_000 },
         say,
         context: {
           quick: o.quick,

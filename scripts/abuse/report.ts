@@ -117,7 +117,7 @@ export function writeAbuseReport(r: AbuseRun): string[] {
       ],
     ),
     '',
-    `Per attack (h = Harpoon, r = router; RSS in MiB; p99 over the good client's create, get and delivery during the attack and its settle; "after" is RSS minus the baseline once the attack stopped and the servers settled, at most ${r.quick ? 4 : 10} s):`,
+    `Per attack (h = Harpoon, r = router; RSS in MiB; p99 over the good client's create, get and delivery during the attack and its settle; "after" is RSS minus the baseline once the attack stopped and the servers settled, at most ${r.quick ? 4 : 30} s):`,
     '',
     table(
       [

@@ -1,6 +1,6 @@
 /**
  * One attack, measured: the peaks reset, the attack run (bounded), the servers given a bounded
- * settle (10 s; 4 s in the CI-sized run) to come back within 50 MiB of their baselines, the relay probed, crashes counted and the
+ * settle (30 s; 4 s in the CI-sized run) to come back within 50 MiB of their baselines, the relay probed, crashes counted and the
  * crashed servers restarted. The good client's figures are cut from its samples afterwards.
  */
 import { sleep } from '@ctlplane/core';

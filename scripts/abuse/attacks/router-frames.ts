@@ -217,7 +217,7 @@ export const fuzzFrames: Attack = {
     );
     const codes = new Map<string, number>();
     await pool(samples, 16, async ([asAgent, frame], i) => {
-      const id = `${CARELESS_SERVER}-${i % 16}`;
+      const id = `${CARELESS_SERVER}-f${i}`;
       const probe = asAgent
         ? await helloAgent(ctx.router.url, id, ctx.agentToken(id))
         : await openWs(ctx.router.url);

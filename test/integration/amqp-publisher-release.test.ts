@@ -15,7 +15,11 @@ describeWith('amqp', 'AmqpBus publishing large messages', () => {
   it('holds no body after its confirms (regression(amqp-publisher-slots))', async () => {
     const gc = gcFunction();
     const exchange = `ctl-test-release-${randomBytes(3).toString('hex')}`;
-    const bus = new AmqpBus({ urls: amqpUrl(), topology: { exchange }, connectionName: 'ctlplane-release-test' });
+    const bus = new AmqpBus({
+      urls: amqpUrl(),
+      topology: { exchange },
+      connectionName: 'ctlplane-release-test',
+    });
     try {
       await bus.ready();
       gc();
@@ -23,7 +27,9 @@ describeWith('amqp', 'AmqpBus publishing large messages', () => {
       const data = 'x'.repeat(500_000);
       for (let i = 0; i < 8; i++) {
         await Promise.all(
-          Array.from({ length: 10 }, (_, j) => bus.publish({ routingKey: `k.${i}.${j}`, body: { data, i, j } })),
+          Array.from({ length: 10 }, (_, j) =>
+            bus.publish({ routingKey: `k.${i}.${j}`, body: { data, i, j } }),
+          ),
         );
       }
       // Let the client's write and confirm bookkeeping finish before looking.

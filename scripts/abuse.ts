@@ -36,7 +36,8 @@ async function main(): Promise<number> {
   const loadAtStart = loadavg()
     .map((l) => l.toFixed(2))
     .join(' / ');
-  const command = `npm run abuse --${o.quick ? ' --quick' : ''}${o.only ? ` --only ${o.only.join(',')}` : ''}`;
+  const flags = `${o.quick ? ' --quick' : ''}${o.only ? ` --only ${o.only.join(',')}` : ''}`;
+  const command = `npm run abuse${flags ? ` --${flags}` : ''}`;
   const attacks = ATTACKS.filter((a) => !o.only || o.only.includes(a.name));
   const d = new AbuseDeployment(o);
   say(`abuse: ${attacks.length} attacks, tables ${d.prefix}*, exchange ${d.exchange}, logs ${d.logDir}`);

@@ -30,7 +30,12 @@ export class AmqpPublisher {
   readonly #opts: ResolvedAmqpOptions;
   readonly #log: Logger;
   readonly #onRepublish: (count: number) => void;
-  #queue: Pending[] = [];
+  /**
+   * Messages waiting, from `#head` on. A slot is cleared when its message is taken: a taken
+   * message is held by `#inflight` until confirmed and by nothing once settled (slots kept until
+   * the next compaction held up to 4,096 published bodies, 130 MiB of 500 kB events, for good).
+   */
+  #queue: (Pending | undefined)[] = [];
   #head = 0;
   readonly #inflight = new Set<Pending>();
   #count = 0;
@@ -123,8 +128,7 @@ export class AmqpPublisher {
       await Promise.race([idle, sleep(timeoutMs, abort.signal)]);
       abort.abort();
     }
-    for (const p of [...this.#inflight, ...this.#queue.slice(this.#head)])
-      this.#settle(p, new ClosedError('AmqpBus'));
+    for (const p of [...this.#inflight, ...this.#waiting()]) this.#settle(p, new ClosedError('AmqpBus'));
     this.#inflight.clear();
     this.#queue = [];
     this.#head = 0;
@@ -154,7 +158,7 @@ export class AmqpPublisher {
         this.#probing++;
       }
     }
-    this.#queue = [...back, ...this.#queue.slice(this.#head)];
+    this.#queue = [...back, ...this.#waiting()];
     this.#head = 0;
     this.#onRepublish(back.length);
     this.#log.info('channel lost; unconfirmed messages will be republished', { count: back.length });
@@ -166,7 +170,8 @@ export class AmqpPublisher {
     const gen = this.#gen;
     const window = this.#probing > 0 ? 1 : this.#opts.maxInFlight;
     while (this.#head < this.#queue.length && this.#inflight.size < window) {
-      const p = this.#queue[this.#head++]!;
+      const p = this.#queue[this.#head]!;
+      this.#queue[this.#head++] = undefined;
       if (p.state !== 'queued') continue;
       p.state = 'sent';
       this.#inflight.add(p);
@@ -209,10 +214,18 @@ export class AmqpPublisher {
         break;
       }
     }
-    if (this.#head > 4_096 && this.#head * 2 > this.#queue.length) {
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 4_096 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
+  }
+
+  /** The messages not taken yet. */
+  #waiting(): Pending[] {
+    return this.#queue.slice(this.#head) as Pending[];
   }
 
   #confirmed(p: Pending, gen: number, err: unknown): void {

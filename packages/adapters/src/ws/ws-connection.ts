@@ -7,6 +7,9 @@
 import type { ConnectionReceiver, TransportConnection } from '@ctlplane/core/driver';
 import type { RawData, WebSocket } from 'ws';
 
+/** @internal Unsent bytes past which a closing connection stops reading its peer. */
+export const MAX_BUFFERED_AT_CLOSE = 64 * 1024;
+
 /** @internal */
 export class WsConnection implements TransportConnection {
   readonly remoteAddress: string;
@@ -22,6 +25,9 @@ export class WsConnection implements TransportConnection {
     this.remoteAddress = remoteAddress;
     this.#closeTimeoutMs = closeTimeoutMs;
     ws.on('message', (data: RawData) => {
+      // After our close frame, nothing the peer sends is acted on: a peer that ignores the close
+      // and keeps sending would otherwise keep costing a parse per frame until it is cut off.
+      if (this.#closing) return;
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8');
       if (this.#receiver) this.#deliver(this.#receiver, text);
       else this.#early.push(text);
@@ -55,6 +61,9 @@ export class WsConnection implements TransportConnection {
     } catch {
       this.#ws.terminate();
     }
+    // A peer with more unsent bytes queued than a reading peer leaves (a slow consumer's) gets
+    // its close frame late or never, and may keep sending meanwhile: read nothing more from it.
+    if (this.#ws.bufferedAmount > MAX_BUFFERED_AT_CLOSE) this.#ws.pause();
     // A peer that does not answer the close handshake (stuck, gone) is cut off.
     setTimeout(() => this.#ws.terminate(), this.#closeTimeoutMs).unref();
   }

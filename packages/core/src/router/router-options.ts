@@ -46,7 +46,8 @@ export interface EventRouterOptions {
   historySize?: number;
   /**
    * Characters of encoded changes the history holds (≈ bytes for ASCII JSON); past it the oldest
-   * are dropped, so an older cursor gets a `resync` (default 64 MiB).
+   * are dropped, so an older cursor gets a `resync` (default 16 MiB: what it holds, it holds for
+   * good, so an hour of large events must not pin more than that).
    */
   maxHistoryBytes?: number;
   /** Open events of the region kept in memory to answer resyncs; past it resyncs read the store (default 200,000). */
@@ -92,7 +93,7 @@ export const routerOptionsSchema = z
     maxBufferedEvents: int(1, 1_000_000).default(1_000),
     maxBufferedBytes: int(1_024, 1024 ** 3).default(4 * 1024 * 1024),
     historySize: int(1, 10_000_000).default(50_000),
-    maxHistoryBytes: int(1_024, 64 * 1024 ** 3).default(64 * 1024 * 1024),
+    maxHistoryBytes: int(1_024, 64 * 1024 ** 3).default(16 * 1024 * 1024),
     maxOpenEvents: int(1, 10_000_000).default(200_000),
     maxOpenEventBytes: int(1_024, 64 * 1024 ** 3).default(128 * 1024 * 1024),
     ackBatchSize: int(1, 5_000).default(500),

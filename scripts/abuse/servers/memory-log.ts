@@ -1,0 +1,18 @@
+/**
+ * A diagnostic for the abuse suite's servers: with ABUSE_MEMORY_LOG_MS set, one line of
+ * `process.memoryUsage()` (MiB) every that many ms, to tell the heap from buffers and from memory
+ * the allocator keeps. Off by default.
+ */
+export function logMemory(name: string): void {
+  const every = Number(process.env.ABUSE_MEMORY_LOG_MS ?? 0);
+  if (!every) return;
+  const mib = (b: number): number => Math.round(b / 1024 / 1024);
+  const gc = process.env.ABUSE_MEMORY_GC ? (globalThis as { gc?: () => void }).gc : undefined;
+  setInterval(() => {
+    gc?.();
+    const m = process.memoryUsage();
+    process.stdout.write(
+      `${name}: memory rss ${mib(m.rss)} heapTotal ${mib(m.heapTotal)} heapUsed ${mib(m.heapUsed)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)}\n`,
+    );
+  }, every).unref();
+}

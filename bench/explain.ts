@@ -24,6 +24,7 @@ const TABLES = [
   'feed_seq',
   'migrations',
   'relay_cursors',
+  'relay_parked',
   'fleet_resources',
   'fleet_servers',
   'fleet_allocations',

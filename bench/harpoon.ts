@@ -177,8 +177,11 @@ async function main(): Promise<void> {
       'feed_seq',
       'migrations',
       'relay_cursors',
+      'relay_parked',
+      'fleet_resources',
       'fleet_servers',
       'fleet_allocations',
+      'fleet_fences',
     ]) {
       await admin.query(`DROP TABLE IF EXISTS \`${p}${t}\``);
     }

@@ -13,6 +13,7 @@ const TABLES = [
   'feed_seq',
   'migrations',
   'relay_cursors',
+  'relay_parked',
   'fleet_resources',
   'fleet_servers',
   'fleet_allocations',

@@ -93,3 +93,17 @@ export function writeReport(report: BenchReport): void {
   doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`;
   writeFileSync(docPath, doc);
 }
+
+/**
+ * Put `body` between `<!-- marker:start -->` and `<!-- marker:end -->` in the Markdown file at
+ * `path` (replacing what was there, or appending the section); does nothing if the file is absent.
+ */
+export function writeDocSection(path: string, marker: string, body: string): void {
+  if (!existsSync(path)) return;
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
+  const section = `${start}\n${body}\n${end}`;
+  const text = readFileSync(path, 'utf8');
+  const re = new RegExp(`${start}[\\s\\S]*?${end}`);
+  writeFileSync(path, re.test(text) ? text.replace(re, () => section) : `${text.trimEnd()}\n\n${section}\n`);
+}

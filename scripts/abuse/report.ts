@@ -2,10 +2,10 @@
  * The abuse run's output: the verdict table printed, `bench/results/abuse.json`
  * (`abuse-quick.json` for `--quick`) and the run's section of docs/reliability.md.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { machine, table } from '../../bench/lib/report.js';
+import { machine, table, writeDocSection } from '../../bench/lib/report.js';
 import { type AttackRecord, BARS, hardPass, p99Pass, rssOver, rssPass, runMetrics } from './verdict.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -144,16 +144,7 @@ export function writeAbuseReport(r: AbuseRun): string[] {
     '',
     '</details>',
   ].join('\n');
-  const doc = join(root, 'docs', 'reliability.md');
-  if (existsSync(doc)) {
-    const start = `<!-- abuse:${name}:start -->`;
-    const end = `<!-- abuse:${name}:end -->`;
-    const section = `${start}\n${body}\n${end}`;
-    let text = readFileSync(doc, 'utf8');
-    const re = new RegExp(`${start}[\\s\\S]*?${end}`);
-    text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
-    writeFileSync(doc, text);
-  }
+  writeDocSection(join(root, 'docs', 'reliability.md'), `abuse:${name}`, body);
   return body.split('\n');
 }
 

@@ -2,9 +2,9 @@
  * The chaos run's output: the verdict printed, `bench/results/chaos.json` (`chaos-quick.json` for
  * `--quick`), and the run's section of docs/reliability.md.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { machine, table } from '../../bench/lib/report.js';
+import { machine, table, writeDocSection } from '../../bench/lib/report.js';
 import type { CheckResult } from './checker.js';
 import { FAULT_WEIGHTS, type FaultKind, type FaultRecord } from './faults.js';
 
@@ -180,15 +180,6 @@ export function writeChaosReport(r: ChaosRun): string[] {
     '',
     '</details>',
   ].join('\n');
-  const doc = join(root, 'docs', 'reliability.md');
-  if (existsSync(doc)) {
-    const start = `<!-- chaos:${name}:start -->`;
-    const end = `<!-- chaos:${name}:end -->`;
-    const section = `${start}\n${body}\n${end}`;
-    let text = readFileSync(doc, 'utf8');
-    const re = new RegExp(`${start}[\\s\\S]*?${end}`);
-    text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
-    writeFileSync(doc, text);
-  }
+  writeDocSection(join(root, 'docs', 'reliability.md'), `chaos:${name}`, body);
   return body.split('\n');
 }

@@ -276,9 +276,18 @@ export class AmqpPublisher {
       this.#inflight.delete(p);
       this.#settle(p, error());
     }
+    let dropped = false;
     for (let i = this.#head; i < this.#queue.length; i++) {
       const p = this.#queue[i]!;
-      if (expired(p)) this.#settle(p, error());
+      if (!expired(p)) continue;
+      this.#settle(p, error());
+      dropped = true;
+    }
+    // Settled messages leave the queue now, bodies included: with no channel (the broker down),
+    // #pump would not reach them, and callers retrying meanwhile would queue behind them.
+    if (dropped) {
+      this.#queue = this.#waiting().filter((p) => p.state === 'queued');
+      this.#head = 0;
     }
     this.#pump();
   }

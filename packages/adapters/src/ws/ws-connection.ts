@@ -9,6 +9,8 @@ import type { RawData, WebSocket } from 'ws';
 
 /** @internal Unsent bytes past which a closing connection stops reading its peer. */
 export const MAX_BUFFERED_AT_CLOSE = 64 * 1024;
+/** How often a paused, closing connection looks whether its queued bytes have gone out. */
+const RESUME_CHECK_MS = 50;
 
 /** @internal */
 export class WsConnection implements TransportConnection {
@@ -19,6 +21,8 @@ export class WsConnection implements TransportConnection {
   #early: string[] = [];
   #ended: { code: number; reason: string } | null = null;
   #closing = false;
+  /** The close timers, cleared once the socket closed (they would hold the session until then). */
+  readonly #timers: ReturnType<typeof setTimeout>[] = [];
 
   constructor(ws: WebSocket, remoteAddress: string, closeTimeoutMs: number) {
     this.#ws = ws;
@@ -33,6 +37,7 @@ export class WsConnection implements TransportConnection {
       else this.#early.push(text);
     });
     ws.on('close', (code: number, reason: Buffer) => {
+      for (const timer of this.#timers) clearTimeout(timer);
       this.#ended = { code, reason: reason.toString('utf8') };
       this.#receiver?.closed(code, this.#ended.reason);
     });
@@ -62,10 +67,22 @@ export class WsConnection implements TransportConnection {
       this.#ws.terminate();
     }
     // A peer with more unsent bytes queued than a reading peer leaves (a slow consumer's) gets
-    // its close frame late or never, and may keep sending meanwhile: read nothing more from it.
-    if (this.#ws.bufferedAmount > MAX_BUFFERED_AT_CLOSE) this.#ws.pause();
+    // its close frame late or never, and may keep sending meanwhile: read nothing more from it
+    // until what was queued has gone out, then read on, so its answer to the close is seen.
+    if (this.#ws.bufferedAmount > MAX_BUFFERED_AT_CLOSE) {
+      this.#ws.pause();
+      const drained = setInterval(() => {
+        if (this.#ws.bufferedAmount > MAX_BUFFERED_AT_CLOSE) return;
+        clearInterval(drained);
+        this.#ws.resume();
+      }, RESUME_CHECK_MS);
+      drained.unref();
+      this.#timers.push(drained);
+    }
     // A peer that does not answer the close handshake (stuck, gone) is cut off.
-    setTimeout(() => this.#ws.terminate(), this.#closeTimeoutMs).unref();
+    const cutOff = setTimeout(() => this.#ws.terminate(), this.#closeTimeoutMs);
+    cutOff.unref();
+    this.#timers.push(cutOff);
   }
 
   bind(receiver: ConnectionReceiver): void {

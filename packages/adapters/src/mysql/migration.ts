@@ -25,3 +25,25 @@ export interface Migration {
   /** DDL statements, given the validated table prefix. Each must be safe to re-run after a crash. */
   readonly up: (prefix: string, dialect: SqlDialect) => readonly string[];
 }
+
+/**
+ * `CREATE TABLE IF NOT EXISTS` of the prefixed table with the given columns and keys, InnoDB,
+ * utf8mb4 with the dialect's binary collation: safe to re-run.
+ */
+export function createTable(
+  prefix: string,
+  dialect: SqlDialect,
+  table: string,
+  definitions: readonly string[],
+): string {
+  return `CREATE TABLE IF NOT EXISTS \`${prefix}${table}\` (\n  ${definitions.join(',\n  ')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${dialect.binaryCollation}`;
+}
+
+/**
+ * `ALTER TABLE … ADD COLUMN` of the prefixed table. MariaDB re-runs it safely after a crash (IF NOT
+ * EXISTS); MySQL has none, but its atomic DDL leaves either the column or nothing, so a re-run
+ * there fails loudly with ER_DUP_FIELDNAME and the column is already in place.
+ */
+export function addColumn(prefix: string, dialect: SqlDialect, table: string, column: string): string {
+  return `ALTER TABLE \`${prefix}${table}\` ADD COLUMN ${dialect.mariadb ? 'IF NOT EXISTS ' : ''}${column}`;
+}

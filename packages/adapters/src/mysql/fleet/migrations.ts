@@ -8,15 +8,15 @@
  *
  * @module
  */
-import type { Migration } from '../migration.js';
+import { addColumn, createTable, type Migration } from '../migration.js';
 
 /** @internal Resource columns per server: a fleet may name at most this many resources. */
 export const FLEET_SLOTS = 10;
 
-const slotColumns = Array.from(
-  { length: FLEET_SLOTS },
-  (_, i) => `cap${i} BIGINT NOT NULL DEFAULT 0, used${i} BIGINT NOT NULL DEFAULT 0,`,
-).join('\n        ');
+const slotColumns = Array.from({ length: FLEET_SLOTS }, (_, i) => [
+  `cap${i} BIGINT NOT NULL DEFAULT 0`,
+  `used${i} BIGINT NOT NULL DEFAULT 0`,
+]).flat();
 
 /** Migrations of the fleet inventory tables. */
 export const FLEET_MIGRATIONS: readonly Migration[] = [
@@ -24,45 +24,41 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
     version: 2026113020,
     name: 'fleet servers, resources and allocations',
     up: (p, d) => [
-      `CREATE TABLE IF NOT EXISTS \`${p}fleet_resources\` (
-        name VARCHAR(64) NOT NULL,
-        slot TINYINT UNSIGNED NOT NULL,
-        PRIMARY KEY (name),
-        UNIQUE KEY uq_slot (slot)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
-      `CREATE TABLE IF NOT EXISTS \`${p}fleet_servers\` (
-        id VARCHAR(191) NOT NULL,
-        region VARCHAR(191) NOT NULL,
-        state ENUM('active','draining','down') NOT NULL DEFAULT 'active',
-        labels JSON NOT NULL,
-        grp_counts JSON NOT NULL,
-        generation BIGINT UNSIGNED NOT NULL DEFAULT 1,
-        updated_at DATETIME(3) NOT NULL,
-        ${slotColumns}
-        PRIMARY KEY (id),
-        KEY ix_region_state (region, state),
-        KEY ix_updated_at (updated_at)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
-      `CREATE TABLE IF NOT EXISTS \`${p}fleet_allocations\` (
-        alloc_key VARCHAR(191) NOT NULL,
-        server_id VARCHAR(191) NOT NULL,
-        demand JSON NOT NULL,
-        grp VARCHAR(128) NULL,
-        created_at DATETIME(3) NOT NULL,
-        PRIMARY KEY (alloc_key),
-        KEY ix_server (server_id)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
+      createTable(p, d, 'fleet_resources', [
+        'name VARCHAR(64) NOT NULL',
+        'slot TINYINT UNSIGNED NOT NULL',
+        'PRIMARY KEY (name)',
+        'UNIQUE KEY uq_slot (slot)',
+      ]),
+      createTable(p, d, 'fleet_servers', [
+        'id VARCHAR(191) NOT NULL',
+        'region VARCHAR(191) NOT NULL',
+        "state ENUM('active','draining','down') NOT NULL DEFAULT 'active'",
+        'labels JSON NOT NULL',
+        'grp_counts JSON NOT NULL',
+        'generation BIGINT UNSIGNED NOT NULL DEFAULT 1',
+        'updated_at DATETIME(3) NOT NULL',
+        ...slotColumns,
+        'PRIMARY KEY (id)',
+        'KEY ix_region_state (region, state)',
+        'KEY ix_updated_at (updated_at)',
+      ]),
+      createTable(p, d, 'fleet_allocations', [
+        'alloc_key VARCHAR(191) NOT NULL',
+        'server_id VARCHAR(191) NOT NULL',
+        'demand JSON NOT NULL',
+        'grp VARCHAR(128) NULL',
+        'created_at DATETIME(3) NOT NULL',
+        'PRIMARY KEY (alloc_key)',
+        'KEY ix_server (server_id)',
+      ]),
     ],
   },
   {
     version: 2026113021,
     name: 'fleet allocation fences',
-    // MariaDB re-runs this safely after a crash; MySQL has no ADD COLUMN IF NOT EXISTS, and its
-    // atomic DDL leaves either the column or nothing, so a re-run after a crash there fails with
-    // ER_DUP_FIELDNAME and the column is already in place.
-    up: (p, d) => [
-      `ALTER TABLE \`${p}fleet_allocations\` ADD COLUMN ${d.mariadb ? 'IF NOT EXISTS ' : ''}fence BIGINT UNSIGNED NULL`,
-    ],
+    // Re-runnable after a crash on MariaDB; see addColumn for MySQL.
+    up: (p, d) => [addColumn(p, d, 'fleet_allocations', 'fence BIGINT UNSIGNED NULL')],
   },
   {
     version: 2026113022,
@@ -71,13 +67,13 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
     // they serialize per key even when no reservation exists), and a release records the fence the
     // key is retired up to (NULL: not retired), so a late decision cannot reserve it again.
     up: (p, d) => [
-      `CREATE TABLE IF NOT EXISTS \`${p}fleet_fences\` (
-        alloc_key VARCHAR(191) NOT NULL,
-        retired BIGINT UNSIGNED NULL,
-        updated_at DATETIME(3) NOT NULL,
-        PRIMARY KEY (alloc_key),
-        KEY ix_updated_at (updated_at)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
+      createTable(p, d, 'fleet_fences', [
+        'alloc_key VARCHAR(191) NOT NULL',
+        'retired BIGINT UNSIGNED NULL',
+        'updated_at DATETIME(3) NOT NULL',
+        'PRIMARY KEY (alloc_key)',
+        'KEY ix_updated_at (updated_at)',
+      ]),
     ],
   },
   {
@@ -85,8 +81,6 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
     name: 'fleet fences: the reserving batch',
     // A reserve batch is one UPDATE per level (see sql/reserve-levels.ts); the rows that applied
     // stamp their key's fence row with the batch's token, which is how the batch reads them back.
-    up: (p, d) => [
-      `ALTER TABLE \`${p}fleet_fences\` ADD COLUMN ${d.mariadb ? 'IF NOT EXISTS ' : ''}txn BIGINT UNSIGNED NULL`,
-    ],
+    up: (p, d) => [addColumn(p, d, 'fleet_fences', 'txn BIGINT UNSIGNED NULL')],
   },
 ];

@@ -103,21 +103,12 @@ export class MysqlFleetDriver implements FleetDriver {
   }
 
   async list(query: ServerQuery): Promise<Server[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.region !== undefined) {
-      where.push('region = ?');
-      params.push(query.region);
-    }
-    if (query.state !== undefined) {
-      where.push('state IN (?)');
-      params.push(typeof query.state === 'string' ? [query.state] : [...query.state]);
-    }
-    if (query.updatedSince !== undefined) {
-      where.push('updated_at >= ?');
-      params.push(query.updatedSince);
-    }
-    return this.#servers(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params);
+    const { sql, params } = whereClause([
+      ['region = ?', query.region],
+      ['state IN (?)', typeof query.state === 'string' ? [query.state] : query.state && [...query.state]],
+      ['updated_at >= ?', query.updatedSince],
+    ]);
+    return this.#servers(`${sql.trimStart()} ORDER BY id`, params);
   }
 
   async setState(id: string, state: ServerState): Promise<Server> {
@@ -156,21 +147,15 @@ export class MysqlFleetDriver implements FleetDriver {
 
   async allocations(query: AllocationQuery): Promise<Allocation[]> {
     const { allocations } = fleetTables(this.#ctx.prefix);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.serverId !== undefined) {
-      where.push('server_id = ?');
-      params.push(query.serverId);
-    }
-    if (query.keys !== undefined) {
-      if (query.keys.length === 0) return [];
-      where.push('alloc_key IN (?)');
-      params.push([...query.keys]);
-    }
+    if (query.keys?.length === 0) return [];
+    const { sql, params } = whereClause([
+      ['server_id = ?', query.serverId],
+      ['alloc_key IN (?)', query.keys && [...query.keys]],
+    ]);
     const rows = await runQuery<RowDataPacket[]>(
       this.#pool.pool,
       'fleet allocations',
-      `SELECT ${ALLOCATION_COLUMNS} FROM ${allocations}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY alloc_key`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM ${allocations}${sql} ORDER BY alloc_key`,
       params,
     );
     return rows.map(toAllocation);
@@ -199,4 +184,14 @@ export class MysqlFleetDriver implements FleetDriver {
     if (rows.some(unknown)) await slots.load();
     return rows.map((r) => toServer(r, slots));
   }
+}
+
+/** A ` WHERE …` clause (or `''`) of the conditions whose value is defined, with their parameters in order. */
+function whereClause(conditions: ReadonlyArray<readonly [sql: string, value: unknown]>): {
+  sql: string;
+  params: unknown[];
+} {
+  const used = conditions.filter(([, value]) => value !== undefined);
+  const sql = used.length ? ` WHERE ${used.map(([cond]) => cond).join(' AND ')}` : '';
+  return { sql, params: used.map(([, value]) => value) };
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Migration } from '../migration.js';
+import { createTable, type Migration } from '../migration.js';
 
 /** Migrations of the relay tables. */
 export const RELAY_MIGRATIONS: readonly Migration[] = [
@@ -12,11 +12,11 @@ export const RELAY_MIGRATIONS: readonly Migration[] = [
     version: 2026113011,
     name: 'relay cursors',
     up: (p, d) => [
-      `CREATE TABLE IF NOT EXISTS \`${p}relay_cursors\` (
-        name VARCHAR(191) NOT NULL PRIMARY KEY,
-        cursor_pos BIGINT UNSIGNED NOT NULL,
-        updated_at DATETIME(3) NOT NULL
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
+      createTable(p, d, 'relay_cursors', [
+        'name VARCHAR(191) NOT NULL PRIMARY KEY',
+        'cursor_pos BIGINT UNSIGNED NOT NULL',
+        'updated_at DATETIME(3) NOT NULL',
+      ]),
     ],
   },
   {
@@ -24,16 +24,16 @@ export const RELAY_MIGRATIONS: readonly Migration[] = [
     name: 'relay parked changes',
     up: (p, d) => [
       // One row per change a relay could never publish; the primary key makes parking idempotent.
-      `CREATE TABLE IF NOT EXISTS \`${p}relay_parked\` (
-        name VARCHAR(191) NOT NULL,
-        event_id BIGINT UNSIGNED NOT NULL,
-        version INT UNSIGNED NOT NULL,
-        seq BIGINT NOT NULL,
-        reason VARCHAR(1000) NOT NULL,
-        parked_at DATETIME(3) NOT NULL,
-        PRIMARY KEY (name, event_id, version),
-        KEY ix_name_seq (name, seq)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${d.binaryCollation}`,
+      createTable(p, d, 'relay_parked', [
+        'name VARCHAR(191) NOT NULL',
+        'event_id BIGINT UNSIGNED NOT NULL',
+        'version INT UNSIGNED NOT NULL',
+        'seq BIGINT NOT NULL',
+        'reason VARCHAR(1000) NOT NULL',
+        'parked_at DATETIME(3) NOT NULL',
+        'PRIMARY KEY (name, event_id, version)',
+        'KEY ix_name_seq (name, seq)',
+      ]),
     ],
   },
 ];

@@ -75,10 +75,11 @@ export class MysqlCursorStore implements RelayCursorStore {
 /** A `relay_parked` row, checked before it leaves the adapter. */
 function parkedRow(row: RowDataPacket): ParkedChange {
   const r = new RowReader('relay_parked', row);
+  const [eventId, version, seq] = (['event_id', 'version', 'seq'] as const).map((c) => r.count(c));
   return {
-    eventId: r.count('event_id'),
-    version: r.count('version'),
-    seq: r.count('seq'),
+    eventId: eventId!,
+    version: version!,
+    seq: seq!,
     reason: r.text('reason'),
     parkedAt: r.date('parked_at'),
   };

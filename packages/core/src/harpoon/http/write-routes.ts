@@ -9,6 +9,8 @@ import { toWireEvent } from '../../events/wire.js';
 import type { NewEventOf } from '../../store/event-store-types.js';
 import { claimSchema, transitionSchema } from '../../store/schemas.js';
 import { idSchema, nameSchema, parseOrThrow } from '../../validation.js';
+import type { Harpoon } from '../harpoon.js';
+import type { HarpoonScope } from './auth.js';
 import { encodeError } from './error-codec.js';
 import type { Route } from './routes.js';
 import { MAX_HTTP_BATCH } from './server-options.js';
@@ -19,7 +21,6 @@ const oneEvent = z.object({ event: z.unknown() }).strict();
 const manyEvents = z.object({ events: z.array(z.unknown()).max(MAX_HTTP_BATCH) }).strict();
 const oneTransition = z.object({ transition: transitionSchema }).strict();
 const manyTransitions = z.object({ transitions: z.array(transitionSchema).max(MAX_HTTP_BATCH) }).strict();
-const has = (body: unknown, key: string): boolean => typeof body === 'object' && body !== null && key in body;
 const leaseBody = z
   .object({ id: idSchema, owner: nameSchema, leaseMs: claimSchema.shape.leaseMs.optional() })
   .strict();
@@ -28,37 +29,48 @@ const wire = <T extends { createdAt: Date }>(e: T) => toWireEvent(e as never);
 const encodeOutcome = (o: TransitionOutcome) =>
   o.ok ? { ok: true, event: wire(o.event) } : { ok: false, ...encodeError(o.error).body };
 
+type Write = (harpoon: Harpoon, body: unknown) => Promise<unknown>;
+
+/**
+ * A POST route whose body holds one item or a batch, told apart by the batch's key (`events`,
+ * `transitions`): a batch runs `many`, anything else is checked as a single item and runs `one`.
+ */
+const oneOrBatchRoute = (
+  pattern: RegExp,
+  scope: HarpoonScope,
+  status: number,
+  batchKey: string,
+  write: { many: Write; one: Write },
+): Route => ({
+  method: 'POST',
+  pattern,
+  scope,
+  handle: async ({ harpoon, body }) => {
+    const isBatch = typeof body === 'object' && body !== null && batchKey in body;
+    return { status, body: await (isBatch ? write.many : write.one)(harpoon, body) };
+  },
+});
+
 /** @internal */
 export const WRITE_ROUTES: readonly Route[] = [
-  {
-    method: 'POST',
-    pattern: /^\/v1\/events$/,
-    scope: 'events:create',
-    handle: async ({ harpoon: h, body }) => {
-      if (has(body, 'events')) {
-        const { events } = parseOrThrow(manyEvents, body, 'body');
-        return {
-          status: 201,
-          body: { events: (await h.createMany(events as NewEventOf<never>[])).map(wire) },
-        };
-      }
-      const { event } = parseOrThrow(oneEvent, body, 'body');
-      return { status: 201, body: { event: wire(await h.create(event as NewEventOf<never>)) } };
+  oneOrBatchRoute(/^\/v1\/events$/, 'events:create', 201, 'events', {
+    many: async (h, b) => {
+      const { events } = parseOrThrow(manyEvents, b, 'body');
+      return { events: (await h.createMany(events as NewEventOf<never>[])).map(wire) };
     },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/transitions$/,
-    scope: 'events:transition',
-    handle: async ({ harpoon: h, body }) => {
-      if (has(body, 'transitions')) {
-        const { transitions } = parseOrThrow(manyTransitions, body, 'body');
-        return { status: 200, body: { outcomes: (await h.transitionMany(transitions)).map(encodeOutcome) } };
-      }
-      const { transition } = parseOrThrow(oneTransition, body, 'body');
-      return { status: 200, body: { event: wire(await h.transition(transition)) } };
+    one: async (h, b) => ({
+      event: wire(await h.create(parseOrThrow(oneEvent, b, 'body').event as NewEventOf<never>)),
+    }),
+  }),
+  oneOrBatchRoute(/^\/v1\/transitions$/, 'events:transition', 200, 'transitions', {
+    many: async (h, b) => {
+      const { transitions } = parseOrThrow(manyTransitions, b, 'body');
+      return { outcomes: (await h.transitionMany(transitions)).map(encodeOutcome) };
     },
-  },
+    one: async (h, b) => ({
+      event: wire(await h.transition(parseOrThrow(oneTransition, b, 'body').transition)),
+    }),
+  }),
   {
     method: 'POST',
     pattern: /^\/v1\/claims$/,

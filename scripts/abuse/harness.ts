@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { PeakSampler, rssMiB } from './rss.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Extra node flags for the servers, for diagnosis: e.g. `ABUSE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'`. */
+const NODE_ARGS = (process.env.ABUSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Every child started, killed when this process exits however it exits (no orphan keeps a port). */
 const children = new Set<{ kill(sig: NodeJS.Signals): boolean }>();
@@ -67,7 +69,15 @@ export class ServerProcess {
     const script = fileURLToPath(new URL(`./servers/${o.entry}`, import.meta.url));
     const child = spawn(
       'bash',
-      ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', script],
+      [
+        '-c',
+        'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"',
+        process.execPath,
+        ...NODE_ARGS,
+        '--import',
+        'tsx',
+        script,
+      ],
       { cwd: ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.add(child);

@@ -1,7 +1,7 @@
 /**
  * The router under the attacks of issue 13 on agent frames, over real sockets on 127.0.0.1: a
  * deeply nested frame before any hello (finding 1), an agent that stops reading in resync-wait and
- * floods (finding 4).
+ * floods (finding 4), and a welcomed agent that floods frames faster than its rate.
  */
 import type { EventRouter } from '@ctlplane/core';
 import { describe, expect, it } from 'vitest';
@@ -45,7 +45,8 @@ describe('EventRouter WebSocket port bounds', () => {
     const { router, url } = await startWsRouter({
       store,
       cleanups,
-      router: { maxBufferedBytes: 64 * 1024 },
+      // The frame rate is not what this test is about: the flood must reach the send limit.
+      router: { maxBufferedBytes: 64 * 1024, maxFramesPerSecond: 1_000_000 },
       server: { closeTimeoutMs: 200 },
     });
     const cut = slowConsumers(router);
@@ -71,5 +72,25 @@ describe('EventRouter WebSocket port bounds', () => {
     await until(() => cut() === 1, 'the flooding agent cut off with slow-consumer', 5_000);
     expect(router.stats().disconnects['slow-consumer']).toBe(1);
     raw.terminate();
+  });
+
+  it('closes a welcomed agent that sends frames faster than maxFramesPerSecond with rate-limited (4012)', async () => {
+    const store = memoryStore();
+    const { router, url } = await startWsRouter({
+      store,
+      cleanups,
+      router: { maxFramesPerSecond: 100 },
+      server: { closeTimeoutMs: 500 },
+    });
+    const raw = new RawClient(url);
+    await raw.opened();
+    raw.hello(keyring().sign({ serverId: 'hv-flood', region: 'r1' }), 'hv-flood');
+    await until(() => raw.frames.some((f) => f.type === 'welcome'), 'welcomed');
+    for (let i = 0; i < 2_000; i++) raw.send({ type: 'heartbeat', at: i, metrics: {} });
+    await until(() => raw.closed !== null, 'the router closes the connection');
+    // The close frame reaches it before anything else happens to the connection.
+    expect(raw.closed).toEqual({ code: 4012, reason: 'more than 100 frames per second' });
+    expect(raw.frames.filter((f) => f.type === 'pong').length).toBeLessThanOrEqual(100);
+    expect(router.stats().disconnects['rate-limited']).toBe(1);
   });
 });

@@ -11,6 +11,13 @@ import type { RawData, WebSocket } from 'ws';
 export const MAX_BUFFERED_AT_CLOSE = 64 * 1024;
 /** How often a paused, closing connection looks whether its queued bytes have gone out. */
 const RESUME_CHECK_MS = 50;
+/**
+ * @internal Frames a peer may send after our close frame (ones already in flight) before nothing
+ * more is read from it until it is cut off at `closeTimeoutMs`: a peer that ignores the close and
+ * floods would otherwise cost a frame decode each until then. (Cutting it off at once would reset
+ * the connection over its unread frames, and the peer could lose the close frame and its reason.)
+ */
+export const MAX_FRAMES_AFTER_CLOSE = 256;
 
 /** @internal */
 export class WsConnection implements TransportConnection {
@@ -21,6 +28,9 @@ export class WsConnection implements TransportConnection {
   #early: string[] = [];
   #ended: { code: number; reason: string } | null = null;
   #closing = false;
+  #framesAfterClose = 0;
+  /** Reading stopped for good: the peer sent too much after our close. */
+  #deaf = false;
   /** The close timers, cleared once the socket closed (they would hold the session until then). */
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
 
@@ -31,7 +41,13 @@ export class WsConnection implements TransportConnection {
     ws.on('message', (data: RawData) => {
       // After our close frame, nothing the peer sends is acted on: a peer that ignores the close
       // and keeps sending would otherwise keep costing a parse per frame until it is cut off.
-      if (this.#closing) return;
+      if (this.#closing) {
+        if (++this.#framesAfterClose > MAX_FRAMES_AFTER_CLOSE && !this.#deaf) {
+          this.#deaf = true;
+          ws.pause();
+        }
+        return;
+      }
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8');
       if (this.#receiver) this.#deliver(this.#receiver, text);
       else this.#early.push(text);
@@ -74,7 +90,7 @@ export class WsConnection implements TransportConnection {
       const drained = setInterval(() => {
         if (this.#ws.bufferedAmount > MAX_BUFFERED_AT_CLOSE) return;
         clearInterval(drained);
-        this.#ws.resume();
+        if (!this.#deaf) this.#ws.resume();
       }, RESUME_CHECK_MS);
       drained.unref();
       this.#timers.push(drained);

@@ -41,6 +41,19 @@ interface Open {
   written: number;
 }
 
+/** A character `JSON.stringify` escapes: a quote, a backslash, a control character, a surrogate half. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * UTF-8 bytes of `JSON.stringify(s)`. Most strings need no escape: then it is their own UTF-8 size
+ * plus the quotes, measured on the string as it is (the text `JSON.stringify` returns must be
+ * flattened before it can be measured: 2.6 ms for a 500 kB string, against 0.3 ms here). A
+ * string with a surrogate (even a valid pair) takes the exact path.
+ */
+const jsonStringBytes = (s: string): number =>
+  ESCAPED.test(s) ? Buffer.byteLength(JSON.stringify(s), 'utf8') : Buffer.byteLength(s, 'utf8') + 2;
+
 const render = (at: PathLink): string => {
   const parts: string[] = [];
   for (let l: PathLink | null = at; l; l = l.parent) parts.push(l.key);
@@ -73,7 +86,7 @@ export function checkJson(value: unknown, path: string, limits: JsonLimits = {})
     } else if (typeof v === 'string') {
       // Every UTF-16 unit is at least one byte: a string longer than what is left is over without a scan.
       if (bytes + v.length + 2 > maxBytes) return tooBig();
-      bytes += Buffer.byteLength(JSON.stringify(v), 'utf8');
+      bytes += jsonStringBytes(v);
     } else if (typeof v !== 'object') return fail(at, `must be JSON data, not ${typeof v}`);
     else if (depth >= maxDepth) return fail(at, `must not nest deeper than ${maxDepth} levels`);
     else if (Array.isArray(v)) {
@@ -112,7 +125,7 @@ export function checkJson(value: unknown, path: string, limits: JsonLimits = {})
       child = (open.value as Record<string, unknown>)[key];
       if (child === undefined) continue; // JSON.stringify leaves the member out
       at = { parent: open.at, key };
-      bytes += (open.written++ > 0 ? 1 : 0) + Buffer.byteLength(JSON.stringify(key), 'utf8') + 1;
+      bytes += (open.written++ > 0 ? 1 : 0) + jsonStringBytes(key) + 1;
     } else {
       child = (open.value as unknown[])[i];
       at = { parent: open.at, key: String(i) };

@@ -5,6 +5,7 @@
  * @internal
  * @module
  */
+import { FrameRate } from './frame-rate.js';
 import { encodeEventsFrame, type ResyncReason } from './protocol.js';
 import type { TransportConnection } from './transport.js';
 
@@ -40,11 +41,15 @@ export class AgentSession {
   #frames: string[] = [];
   #framedEvents = 0;
 
-  constructor(id: number, conn: TransportConnection, now: number) {
+  /** Frames the agent may still send before it passes its rate. */
+  readonly frameRate: FrameRate;
+
+  constructor(id: number, conn: TransportConnection, now: number, framesPerSecond: number) {
     this.id = id;
     this.conn = conn;
     this.openedAt = now;
     this.lastHeard = now;
+    this.frameRate = new FrameRate(framesPerSecond, now);
   }
 
   /** Events waiting to be sent. */

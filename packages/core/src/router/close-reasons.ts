@@ -29,6 +29,8 @@ export const CLOSE_CODES = {
   capacity: 4010,
   /** The agent is stopping. */
   'agent-stopped': 4011,
+  /** The agent sent frames faster than `maxFramesPerSecond`; it reconnects after its backoff. */
+  'rate-limited': 4012,
 } as const;
 
 /** A named reason for closing a connection. */

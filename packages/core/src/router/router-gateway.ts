@@ -1,9 +1,9 @@
 /**
  * The agent-facing side of the router: accepts connections, authenticates the hello, then serves
- * acknowledgements, heartbeats and snapshot requests. Every frame is bounded before it is parsed
- * (a small budget before the hello), and every frame is handled inside a guard: a malformed frame,
- * or one that trips anything unforeseen, closes that one connection with `protocol-error`;
- * nothing an agent sends can stop the router.
+ * acknowledgements, heartbeats and snapshot requests. Every frame is counted against the agent's
+ * frame rate and bounded before it is parsed (a small budget before the hello), and every frame is
+ * handled inside a guard: a malformed frame, or one that trips anything unforeseen, closes that one
+ * connection with `protocol-error`; nothing an agent sends can stop the router.
  *
  * @internal
  * @module
@@ -41,7 +41,7 @@ export class RouterGateway {
 
   /** Serve one new connection. */
   accept(conn: TransportConnection): void {
-    const session = new AgentSession(this.#nextId++, conn, Date.now());
+    const session = new AgentSession(this.#nextId++, conn, Date.now(), this.#core.opts.maxFramesPerSecond);
     this.#pending.add(session);
     conn.bind({
       message: (text) => this.#onMessage(session, text),
@@ -65,7 +65,14 @@ export class RouterGateway {
 
   #onMessage(session: AgentSession, text: string): void {
     if (session.state === 'closed') return;
-    session.lastHeard = Date.now();
+    const now = Date.now();
+    session.lastHeard = now;
+    if (!session.frameRate.take(now)) {
+      this.#pending.delete(session);
+      const { maxFramesPerSecond } = this.#core.opts;
+      this.#core.drop(session, 'rate-limited', `more than ${maxFramesPerSecond} frames per second`);
+      return;
+    }
     try {
       this.#handle(session, text);
     } catch (err) {

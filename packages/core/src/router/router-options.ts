@@ -65,6 +65,12 @@ export interface EventRouterOptions {
   maxPendingAcks?: number;
   /** Bytes of acknowledgement frames queued at most (their results); the rest are answered `BUSY` (default 32 MiB). */
   maxPendingAckBytes?: number;
+  /**
+   * Frames one agent may send per second on average, and at once after a second of quiet; one
+   * more closes it with `rate-limited` before the frame is parsed (default 1,000; the agent sends
+   * a heartbeat every `heartbeatMs` and at most one ack frame per tick).
+   */
+  maxFramesPerSecond?: number;
   /** Database queries in flight at once, so connections held (default 2). */
   maxDbConcurrency?: number;
   /** Resync reads queued at most; past it the agent is closed with `capacity` (default 1,000). */
@@ -100,6 +106,7 @@ export const routerOptionsSchema = z
     ackFlushMs: int(0, 10_000).default(5),
     maxPendingAcks: int(1, 1_000_000).default(20_000),
     maxPendingAckBytes: int(1_024, 64 * 1024 ** 3).default(32 * 1024 * 1024),
+    maxFramesPerSecond: int(1, 1_000_000).default(1_000),
     maxDbConcurrency: int(1, 64).default(2),
     maxQueuedQueries: int(1, 1_000_000).default(1_000),
   })

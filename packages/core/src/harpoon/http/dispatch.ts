@@ -84,7 +84,7 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
         longPolls: d.longPolls,
       })
       .catch(backendRefusal);
-    send(req, res, reply);
+    await send(req, res, reply);
   } catch (err) {
     try {
       fail(d, req, res, err);
@@ -128,5 +128,5 @@ function fail(d: DispatchDeps, req: IncomingMessage, res: ServerResponse, err: u
   const retry = body.error.retryAfterMs;
   if (retry !== undefined) res.setHeader('retry-after', String(Math.max(1, Math.ceil(retry / 1000))));
   if (err instanceof NoRouteError && err.status === 405) res.setHeader('allow', err.allow);
-  send(req, res, { status, body });
+  void send(req, res, { status, body });
 }

@@ -65,8 +65,21 @@ function readFeedPage(
   );
 }
 
-const feedJson = (p: BoundedPage<number>): string =>
-  `{"events":${p.json},"cursor":${p.next}${p.cut ? ',"more":true' : ''}}`;
+const COMMA = Buffer.from(',');
+
+/** `{"events":[…],<tail>}` as parts, the events' JSON never joined into one string. */
+const pageParts = (events: readonly Buffer[], tail: string): (string | Buffer)[] => {
+  const parts: (string | Buffer)[] = ['{"events":['];
+  for (const [i, e] of events.entries()) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(e);
+  }
+  parts.push(`],${tail}}`);
+  return parts;
+};
+
+const feedParts = (p: BoundedPage<number>): (string | Buffer)[] =>
+  pageParts(p.events, `"cursor":${p.next}${p.cut ? ',"more":true' : ''}`);
 
 /** @internal */
 export const READ_ROUTES: readonly Route[] = [
@@ -103,7 +116,7 @@ export const READ_ROUTES: readonly Route[] = [
         limit,
         settings.maxResponseBytes,
       );
-      return { status: 200, json: `{"events":${page.json},"nextCursor":${JSON.stringify(page.next)}}` };
+      return { status: 200, parts: pageParts(page.events, `"nextCursor":${JSON.stringify(page.next)}`) };
     },
   },
   {
@@ -121,7 +134,7 @@ export const READ_ROUTES: readonly Route[] = [
       const seenHead = longPolls.seenHead;
       const first = await read();
       const wait = Math.min(waitMs, settings.maxWaitMs);
-      if (first.count > 0 || wait === 0) return { status: 200, json: feedJson(first) };
+      if (first.count > 0 || wait === 0) return { status: 200, parts: feedParts(first) };
       const found = await longPolls.wait({
         seenHead,
         waitMs: wait,
@@ -131,7 +144,7 @@ export const READ_ROUTES: readonly Route[] = [
           return page.count > 0 ? page : null;
         },
       });
-      return { status: 200, json: feedJson(found ?? first) };
+      return { status: 200, parts: feedParts(found ?? first) };
     },
   },
   {

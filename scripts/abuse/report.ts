@@ -139,6 +139,9 @@ export function writeAbuseReport(r: AbuseRun): string[] {
     ...r.records.flatMap((a) => [
       `- **${a.name}** (finding ${a.finding}, ${a.durationS.toFixed(1)} s, settle ${a.settleS.toFixed(1)} s): ${a.what}.`,
       ...a.notes.map((n) => `  - ${n}`),
+      `  - good client p99 by operation: ${Object.entries(a.p99ByOpMs)
+        .map(([op, ms]) => `${op} ${ms} ms`)
+        .join(', ')}`,
       ...a.failureExamples.map((f) => `  - good client failure: ${f}`),
     ]),
     '',

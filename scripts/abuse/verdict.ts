@@ -25,6 +25,8 @@ export interface AttackRecord {
   readonly p99Ms: number;
   readonly p50Ms: number;
   readonly maxMs: number;
+  /** p99 by operation (create, get, deliver, agent): which one the attack slowed (ms). */
+  readonly p99ByOpMs: Readonly<Record<string, number>>;
   /** Peak RSS during the attack, by server (MiB). */
   readonly peakMiB: Readonly<Record<string, number>>;
   /** RSS after the settle, minus the baseline, by server (MiB). */
@@ -52,6 +54,12 @@ export function goodFigures(samples: readonly GoodSample[]) {
     p99Ms: ms.length ? Math.round(percentile(ms, 99)) : 0,
     p50Ms: ms.length ? Math.round(percentile(ms, 50)) : 0,
     maxMs: ms.length ? Math.max(...ms) : 0,
+    p99ByOpMs: Object.fromEntries(
+      [...new Set(samples.map((s) => s.op))].map((op) => {
+        const of = samples.filter((s) => s.ok && s.op === op).map((s) => s.ms);
+        return [op, of.length ? Math.round(percentile(of, 99)) : 0];
+      }),
+    ),
   };
 }
 

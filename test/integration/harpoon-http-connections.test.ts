@@ -93,6 +93,13 @@ describe('one connection, many requests', () => {
     const s = await served({ maxWaitMs: 500, idleTimeoutMs: 1_500 });
     await seed(s);
     const queries = countCalls(s.harpoon, 'query');
+    // Store reads one answered request makes (a page is read in chunks).
+    const one = await fetch(`http://127.0.0.1:${s.port}/v1/events?limit=1000`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(one.status).toBe(200);
+    await one.arrayBuffer();
+    const perRequest = queries.count();
     const { socket, closed } = await openSocket(s.port);
     let reply = '';
     socket.on('data', (c: Buffer) => {
@@ -102,15 +109,15 @@ describe('one connection, many requests', () => {
     socket.write(rawGet('/v1/events?limit=1000').repeat(10));
     // Kernel buffers take a few answers; then nothing moves, and the server lets the connection go.
     await new Promise((r) => setTimeout(r, 4_500));
-    const ran = queries.count();
+    const ran = queries.count() - perRequest;
     const resumed = Date.now();
     socket.resume();
     await until(() => closed() !== null, 'the end of the connection', 5_000);
     // main 8d054bf: no idle limit; once read, all 10 answers came (and the connection stayed open).
     expect(closed()! - resumed).toBeLessThan(1_000);
     expect(reply.match(/HTTP\/1\.1 200 /g)?.length ?? 0).toBeLessThan(10);
-    expect(queries.count()).toBe(ran);
-    expect(ran).toBeLessThan(10);
+    expect(queries.count() - perRequest).toBe(ran);
+    expect(ran).toBeLessThan(10 * perRequest);
   });
 });
 

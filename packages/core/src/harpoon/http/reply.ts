@@ -14,12 +14,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 
 /**
- * @internal What a route answers: a value to serialize, JSON it already built, or JSON as parts
- * to be written one after the other (their concatenation is the answer).
+ * @internal What a route answers: a value to serialize, or JSON it already built as parts to be
+ * written one after the other (their concatenation is the answer).
  */
 export type Reply =
   | { status: number; body: unknown }
-  | { status: number; json: string }
   | { status: number; parts: readonly (string | Buffer)[] };
 
 /** @internal Bytes written to the socket in one go at most (small parts are joined up to it). */
@@ -38,7 +37,7 @@ export function bodyUnread(req: IncomingMessage): boolean {
  */
 export function send(req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<void> {
   if (res.headersSent || res.destroyed) return Promise.resolve();
-  const parts = 'parts' in reply ? reply.parts : ['json' in reply ? reply.json : JSON.stringify(reply.body)];
+  const parts = 'parts' in reply ? reply.parts : [JSON.stringify(reply.body)];
   if (bodyUnread(req)) res.setHeader('connection', 'close');
   const buffers = parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
   let length = 0;

@@ -48,6 +48,22 @@ export async function openCount(admin: Connection, prefix: string): Promise<numb
   return Number(rows[0]!.n);
 }
 
+/**
+ * Reservations whose droplet is gone (its create failed or was cancelled, or a destroy of it is
+ * done). The reconciler releases them from its own queue, so right after the last change is
+ * published some may still be on their way; the settle waits for this to reach 0 (bounded), and
+ * the checker counts what is left as `leaked_reservations`.
+ */
+export async function outlivingReservations(admin: Connection, prefix: string): Promise<number> {
+  const [rows] = await admin.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS n FROM \`${prefix}fleet_allocations\` a JOIN \`${prefix}events\` c ON c.id = a.alloc_key
+     WHERE c.type = 'droplet.create' AND (c.status IN ('failed','cancelled') OR EXISTS (
+       SELECT 1 FROM \`${prefix}events\` d WHERE d.type = 'droplet.destroy' AND d.status = 'done'
+       AND JSON_VALUE(d.payload, '$.dropletId') = c.id))`,
+  );
+  return Number(rows[0]!.n);
+}
+
 /** Events whose newest version in the table the observer has not seen yet. */
 export async function unpublishedIds(
   admin: Connection,

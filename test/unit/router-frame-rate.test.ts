@@ -50,4 +50,12 @@ describe('EventRouter frame rate per agent', () => {
     for (let i = 0; i < 10; i++) expect(rate.take(60_000)).toBe(true);
     expect(rate.take(60_000)).toBe(false);
   });
+
+  it('takes nothing away when the clock steps back', () => {
+    const rate = new FrameRate(1_000, 10_000);
+    expect(rate.take(8_000)).toBe(true); // two seconds back: the bucket is as it was, less one
+    for (let i = 0; i < 998; i++) expect(rate.take(8_000)).toBe(true);
+    // And time counts on from the step: 100 ms later, 100 more frames.
+    for (let i = 0; i < 100; i++) expect(rate.take(8_100)).toBe(true);
+  });
 });

@@ -25,7 +25,8 @@ export class FrameRate {
 
   /** Spend one frame's token; false when the bucket is empty (the frame is over the rate). */
   take(now: number): boolean {
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#at) * this.#perMs);
+    // Wall-clock time can step back (NTP, a resumed VM): that must not take tokens away.
+    this.#tokens = Math.min(this.#burst, this.#tokens + Math.max(0, now - this.#at) * this.#perMs);
     this.#at = now;
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;

@@ -67,8 +67,9 @@ export interface EventRouterOptions {
   maxPendingAckBytes?: number;
   /**
    * Frames one agent may send per second on average, and at once after a second of quiet; one
-   * more closes it with `rate-limited` before the frame is parsed (default 1,000; the agent sends
-   * a heartbeat every `heartbeatMs` and at most one ack frame per tick).
+   * more closes it with `rate-limited` before the frame is parsed (1–1,000,000, default 1,000).
+   * Counted per connection. The Agent sends a heartbeat every `heartbeatMs` and its acks in at
+   * most one batch of frames per 5 ms (each frame holds up to 1,000 acks).
    */
   maxFramesPerSecond?: number;
   /** Database queries in flight at once, so connections held (default 2). */

@@ -17,8 +17,8 @@ import { toWireEvent } from '../../events/wire.js';
 
 /**
  * @internal Events in the first read of a page. Small, because nothing is known of their size
- * yet: 32 events of 500 kB read 16 MB to send 8 MiB. A page of small events costs no extra read
- * for it (the second read is sized from the first and fills the page either way).
+ * yet: 32 events of 500 kB read 16 MB to send 8 MiB. The cost: a page that finds 8 to 31 events
+ * takes two reads where 32 took one (more than 32 took two either way; fewer than 8, one).
  */
 export const FIRST_CHUNK = 8;
 /**

@@ -67,15 +67,23 @@ async function writeSlices(res: ServerResponse, parts: readonly Buffer[]): Promi
   res.end();
 }
 
-/** `parts` regrouped into buffers of about WRITE_SLICE_BYTES (a larger part stays whole, uncopied). */
+/** `parts` regrouped into buffers of about WRITE_SLICE_BYTES; a part of that size or more goes alone, uncopied. */
 function* slices(parts: readonly Buffer[]): Generator<Buffer> {
   let group: Buffer[] = [];
   let bytes = 0;
   for (const part of parts) {
+    if (part.length >= WRITE_SLICE_BYTES) {
+      // A large part goes alone, uncopied, after what was gathered before it.
+      if (group.length > 0) yield Buffer.concat(group, bytes);
+      group = [];
+      bytes = 0;
+      yield part;
+      continue;
+    }
     group.push(part);
     bytes += part.length;
     if (bytes >= WRITE_SLICE_BYTES) {
-      yield group.length === 1 ? part : Buffer.concat(group, bytes);
+      yield Buffer.concat(group, bytes);
       group = [];
       bytes = 0;
     }

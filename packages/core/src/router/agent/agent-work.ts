@@ -23,6 +23,8 @@ import { checkResult } from './result-check.js';
 const RETRYABLE = new Set(['BUSY', 'UNAVAILABLE']);
 /** `{"type":"ack","acks":[]}` around the acknowledgements of a frame. */
 const ACK_FRAME_ENVELOPE = 24;
+/** Acknowledgements wait this long to be sent together: at most ~200 ack frames a second. */
+const ACK_FLUSH_MS = 5;
 
 /** @internal What the work tracker needs from its agent. */
 export interface AgentWorkHost {
@@ -198,7 +200,10 @@ export class AgentWork {
   #scheduleFlush(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    setImmediate(() => {
+    // At most one batch of ack frames per ACK_FLUSH_MS: acks finishing in separate turns of the
+    // loop would otherwise each send a frame, and a busy agent could pass the router's
+    // maxFramesPerSecond (1,000) and be closed with rate-limited.
+    setTimeout(() => {
       this.#flushQueued = false;
       const unsent = this.#unsent;
       this.#unsent = [];
@@ -216,7 +221,7 @@ export class AgentWork {
         bytes += size;
       }
       if (frame.length > 0) this.#h.sendAcks(frame);
-    });
+    }, ACK_FLUSH_MS);
   }
 
   #scheduleRetry(): void {

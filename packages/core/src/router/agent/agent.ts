@@ -175,7 +175,9 @@ export class Agent<M extends EventTypeMap = EventTypeMap> extends EventEmitter<A
         this.#work.stop();
         break;
       }
-      attempt = r.welcomed ? 0 : attempt + 1;
+      // A welcomed connection resets the backoff, unless the router closed it for sending too fast:
+      // reconnecting at once would only be closed again.
+      attempt = r.welcomed && r.reason !== 'rate-limited' ? 0 : attempt + 1;
       if (!r.welcomed || FAILOVER.has(r.reason)) i++;
       await sleep(backoffDelay(attempt, backoff), this.#abort.signal);
     }

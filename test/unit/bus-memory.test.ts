@@ -1,6 +1,7 @@
 import { MemoryBroker, MemoryBus } from '@ctlplane/adapters/memory';
 import type { Delivery } from '@ctlplane/core';
 import { describe, expect, it, vi } from 'vitest';
+import { errorLog } from '../support/error-log.js';
 
 const WAIT = { timeout: 5_000, interval: 5 };
 
@@ -87,14 +88,7 @@ describe('MemoryBus specifics', () => {
   });
 
   it('survives a listener that throws: the publish resolves and delivery goes on', async () => {
-    const errors: string[] = [];
-    const logger = {
-      debug: () => {},
-      info: () => {},
-      warn: () => {},
-      error: (m: string) => void errors.push(m),
-      child: () => logger,
-    };
+    const { logger, errors } = errorLog();
     const bus = new MemoryBus({ logger });
     bus.on('bus:published', () => {
       throw new Error('bad listener');

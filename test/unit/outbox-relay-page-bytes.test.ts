@@ -7,7 +7,11 @@
 import { MemoryBus, MemoryCursorStore, MemoryEventStoreDriver } from '@ctlplane/adapters/memory';
 import { EventStore, OutboxRelay } from '@ctlplane/core';
 import { expect, it } from 'vitest';
-import { create, testTypes } from '../contract/event-store.fixtures.js';
+import { create, type TestSchemas, testTypes } from '../contract/event-store.fixtures.js';
+
+/** A relay of `store` to `bus` whose publish rounds hold at most 1 MiB of changes. */
+const mibRelay = (store: EventStore<TestSchemas>, bus: MemoryBus) =>
+  new OutboxRelay({ store, bus, cursors: new MemoryCursorStore(), maxPageBytes: 1024 * 1024, pollMs: 10 });
 
 it('regression(relay-page-bytes): a publish round of large changes stays within maxPageBytes', async () => {
   const store = new EventStore({ driver: new MemoryEventStoreDriver(), types: testTypes });
@@ -19,13 +23,7 @@ it('regression(relay-page-bytes): a publish round of large changes stays within 
     );
   }
   const small = await store.append(Array.from({ length: 300 }, (_, i) => create(i)));
-  const relay = new OutboxRelay({
-    store,
-    bus,
-    cursors: new MemoryCursorStore(),
-    maxPageBytes: 1024 * 1024,
-    pollMs: 10,
-  });
+  const relay = mibRelay(store, bus);
   const rounds: number[] = [];
   relay.on('relay:published', (e) => rounds.push(e.count));
   relay.start();
@@ -51,13 +49,7 @@ it('regression(relay-page-bytes): a publish round of large changes stays within 
 it('regression(relay-page-bytes): large changes right after small ones are published in rounds within maxPageBytes', async () => {
   const store = new EventStore({ driver: new MemoryEventStoreDriver(), types: testTypes });
   const bus = new MemoryBus();
-  const relay = new OutboxRelay({
-    store,
-    bus,
-    cursors: new MemoryCursorStore(),
-    maxPageBytes: 1024 * 1024,
-    pollMs: 10,
-  });
+  const relay = mibRelay(store, bus);
   const rounds: { count: number; cursor: number }[] = [];
   relay.on('relay:published', (e) => rounds.push(e));
   // Small changes first, relayed, so that the relay sizes its reads for small changes (500).

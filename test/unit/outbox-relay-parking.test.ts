@@ -53,6 +53,33 @@ async function setup() {
   return { driver, store, bus, cursors, received };
 }
 
+/** `inner`, except that its first `times` calls of `publishMany` throw `error()`. */
+function failingPublishes(inner: MessageBus, times: number, error: () => Error): MessageBus {
+  let left = times;
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'publishMany' && left > 0) {
+        return async () => {
+          left--;
+          throw error();
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as MessageBus;
+}
+
+/** A started relay of `store` to `bus`, stopped after the test, counting its `relay:error`s. */
+function startCountingErrors(store: TestStore, bus: MessageBus, cursors: MemoryCursorStore) {
+  const relay = new OutboxRelay({ store: store as unknown as EventStore, bus, cursors, pollMs: 10 });
+  cleanups.push(() => relay.stop());
+  let errors = 0;
+  relay.on('relay:error', () => errors++);
+  relay.start();
+  return { relay, errors: () => errors };
+}
+
 const big = (region: string) => ({ type: 'blob' as const, payload: { data: 'x'.repeat(100_000) }, region });
 const small = (i: number, region: string) => ({ ...create(i), region });
 
@@ -140,26 +167,15 @@ describe('OutboxRelay: a change that can never be published', () => {
     const { store, bus: inner, cursors, received } = await setup();
     const [tooBig] = await store.append([big('b')]);
     const [fine] = await store.append([small(1, 'b')]);
-    let outage = 3; // the first publishes fail as if the broker were down
-    const bus = new Proxy(inner, {
-      get(target, prop) {
-        if (prop === 'publishMany' && outage > 0) {
-          return async () => {
-            outage--;
-            throw new UnavailableError('broker went away', { transient: true });
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as MessageBus;
-    const relay = new OutboxRelay({ store: store as unknown as EventStore, bus, cursors, pollMs: 10 });
-    cleanups.push(() => relay.stop());
-    let errors = 0;
-    relay.on('relay:error', () => errors++);
-    relay.start();
+    // The first publishes fail as if the broker were down.
+    const bus = failingPublishes(
+      inner,
+      3,
+      () => new UnavailableError('broker went away', { transient: true }),
+    );
+    const { relay, errors } = startCountingErrors(store, bus, cursors);
     await expect.poll(() => received.get('b'), { timeout: 10_000 }).toEqual([fine!.id]);
-    expect(errors).toBe(3);
+    expect(errors()).toBe(3);
     expect((await relay.parkedChanges()).map((p) => p.eventId)).toEqual([tooBig!.id]);
   });
 
@@ -168,26 +184,10 @@ describe('OutboxRelay: a change that can never be published', () => {
     const [fine] = await store.append([small(1, 'b')]);
     // A bus failing with a plain ValidationError (no known refusal of the message itself, as an
     // unexpected throw of a driver was reported): parking would lose the change for good.
-    let failures = 2;
-    const bus = new Proxy(inner, {
-      get(target, prop) {
-        if (prop === 'publishMany' && failures > 0) {
-          return async () => {
-            failures--;
-            throw new ValidationError('something unexpected');
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as MessageBus;
-    const relay = new OutboxRelay({ store: store as unknown as EventStore, bus, cursors, pollMs: 10 });
-    cleanups.push(() => relay.stop());
-    let errors = 0;
-    relay.on('relay:error', () => errors++);
-    relay.start();
+    const bus = failingPublishes(inner, 2, () => new ValidationError('something unexpected'));
+    const { relay, errors } = startCountingErrors(store, bus, cursors);
     await expect.poll(() => received.get('b'), { timeout: 10_000 }).toEqual([fine!.id]);
-    expect(errors).toBe(2);
+    expect(errors()).toBe(2);
     expect(relay.parked).toBe(0);
     expect(await relay.parkedChanges()).toEqual([]);
   });

@@ -7,6 +7,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { placeEvents, until } from '../integration/fixtures/router-kit.js';
 import { RawInProc, startInProcRouter } from '../integration/fixtures/router-raw.js';
+import { errorLog } from '../support/error-log.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -18,14 +19,7 @@ it('regression(ack-settle-throws): a throwing acks:applied listener is logged, n
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
   cleanups.push(async () => void process.off('unhandledRejection', onUnhandled));
-  const errors: string[] = [];
-  const logger = {
-    debug: () => {},
-    info: () => {},
-    warn: () => {},
-    error: (m: string) => void errors.push(m),
-    child: () => logger,
-  };
+  const { logger, errors } = errorLog();
   const { store, transport, router } = await startInProcRouter(cleanups, { logger });
   let applied = 0;
   router.on('router:acks:applied', () => {

@@ -21,6 +21,7 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { type MysqlOptions, parseMysqlOptions } from '../options.js';
 import { type ManagedPool, managedPool } from '../pool.js';
 import { runQuery } from '../transaction.js';
+import { conditions } from '../where.js';
 import { FLEET_SLOTS } from './migrations.js';
 import { ALLOCATION_COLUMNS, byKey, fleetTables, SERVER_COLUMNS, toAllocation, toServer } from './rows.js';
 import { FleetSlots } from './slots.js';
@@ -103,12 +104,12 @@ export class MysqlFleetDriver implements FleetDriver {
   }
 
   async list(query: ServerQuery): Promise<Server[]> {
-    const { sql, params } = whereClause([
+    const { sql, params } = whereOf([
       ['region = ?', query.region],
       ['state IN (?)', typeof query.state === 'string' ? [query.state] : query.state && [...query.state]],
       ['updated_at >= ?', query.updatedSince],
     ]);
-    return this.#servers(`${sql.trimStart()} ORDER BY id`, params);
+    return this.#servers(`${sql} ORDER BY id`, params);
   }
 
   async setState(id: string, state: ServerState): Promise<Server> {
@@ -148,14 +149,14 @@ export class MysqlFleetDriver implements FleetDriver {
   async allocations(query: AllocationQuery): Promise<Allocation[]> {
     const { allocations } = fleetTables(this.#ctx.prefix);
     if (query.keys?.length === 0) return [];
-    const { sql, params } = whereClause([
+    const { sql, params } = whereOf([
       ['server_id = ?', query.serverId],
       ['alloc_key IN (?)', query.keys && [...query.keys]],
     ]);
     const rows = await runQuery<RowDataPacket[]>(
       this.#pool.pool,
       'fleet allocations',
-      `SELECT ${ALLOCATION_COLUMNS} FROM ${allocations}${sql} ORDER BY alloc_key`,
+      `SELECT ${ALLOCATION_COLUMNS} FROM ${allocations} ${sql} ORDER BY alloc_key`,
       params,
     );
     return rows.map(toAllocation);
@@ -186,12 +187,8 @@ export class MysqlFleetDriver implements FleetDriver {
   }
 }
 
-/** A ` WHERE …` clause (or `''`) of the conditions whose value is defined, with their parameters in order. */
-function whereClause(conditions: ReadonlyArray<readonly [sql: string, value: unknown]>): {
-  sql: string;
-  params: unknown[];
-} {
-  const used = conditions.filter(([, value]) => value !== undefined);
-  const sql = used.length ? ` WHERE ${used.map(([cond]) => cond).join(' AND ')}` : '';
-  return { sql, params: used.map(([, value]) => value) };
+/** `WHERE …` of the conditions whose value is defined (or `''`), with their parameters in order. */
+function whereOf(pairs: readonly (readonly [string, unknown])[]): { sql: string; params: unknown[] } {
+  const { clauses, params } = conditions(pairs);
+  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }

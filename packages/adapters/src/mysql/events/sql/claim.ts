@@ -19,11 +19,11 @@ import type { ClaimInput, StoredEvent } from '@ctlplane/core';
 import type { Statement } from '../../round-trip.js';
 import { RowReader } from '../../row-checks.js';
 import { inTransaction } from '../../transaction.js';
+import { andClauses, conditions } from '../../where.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
 import type { SqlContext } from './context.js';
 import { advanceCounter, positionAt, READ_META, SET_NOW, takeCounter } from './feed-counter.js';
 import { IDS_TABLE } from './ids.js';
-import { andClauses, conditions } from './where.js';
 
 /** Candidates read per claim beyond its limit: rows locked by in-flight transitions are skipped. */
 const SPARE_CANDIDATES = 16;

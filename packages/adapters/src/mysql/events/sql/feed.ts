@@ -6,8 +6,8 @@
 import type { FeedFilter, FeedPage } from '@ctlplane/core';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { runQuery } from '../../transaction.js';
+import { conditions } from '../../where.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
-import { conditions } from './where.js';
 
 /**
  * @internal The feed's statement: `seq > cursor` in seq order, through `ix_seq_region (seq,

@@ -7,8 +7,8 @@ import type { EventPage } from '@ctlplane/core';
 import type { DriverQuery } from '@ctlplane/core/driver';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { runQuery } from '../../transaction.js';
+import { conditions } from '../../where.js';
 import { EVENT_COLUMNS, toEvent } from '../rows.js';
-import { conditions } from './where.js';
 
 /** @internal Paged query in id order; fetches one extra row to know whether a next page exists. */
 export async function queryEvents(pool: Pool, p: string, q: DriverQuery): Promise<EventPage> {

@@ -65,6 +65,8 @@ for (let i = 0; i < 100; i++) {
     rows.flat(),
   );
 }
+// The counter as the loader's writes would have left it: the feed reads up to it.
+await pool.query(`UPDATE \`${p}feed_seq\` SET v = (SELECT MAX(seq) FROM ${t}) WHERE id = 1`);
 await pool.query(`ANALYZE TABLE ${t}`);
 
 /** The shipped statements, as the adapter builds them (session variables set as a claim would). */
@@ -76,6 +78,8 @@ const serverLock = (input: ClaimInput) =>
 const inline = (s: Statement) => format(s.sql.replace(/ INTO @\w+/, ''), [...(s.params ?? [])] as never[]);
 /** The session as a claim holding the feed counter has it. */
 const HELD = 'SET @base := 0, @now := UTC_TIMESTAMP(3)';
+/** The session as a feed read has it: the head, read by the statement before the page's. */
+const FEED_HEAD = `SELECT v INTO @feed_head FROM \`${p}feed_seq\` WHERE id = 1`;
 const placedAny: ClaimInput = { owner: 'w', limit: 50, leaseMs: 60_000 };
 const placedServer: ClaimInput = { ...placedAny, serverId: 'hv-7' };
 const pendingRegion: ClaimInput = { ...placedAny, status: 'pending', region: 'r1', limit: 256 };
@@ -113,8 +117,16 @@ const queries: [string, string, string?][] = [
     inline(placeAll!),
     'SET @s := 0, @now := UTC_TIMESTAMP(3)',
   ],
-  ['feed of a region (EventRouter)', inline({ ...feedStatement(p, 90_000, 500, { region: 'r2' }) })],
-  ['feed, all regions (outbox relay)', inline({ ...feedStatement(p, 90_000, 500, {}) })],
+  [
+    'feed of a region (EventRouter), up to the head read just before',
+    inline({ ...feedStatement(p, 90_000, 500, { region: 'r2' }) }),
+    FEED_HEAD,
+  ],
+  [
+    'feed, all regions (outbox relay), up to the head read just before',
+    inline({ ...feedStatement(p, 90_000, 500, {}) }),
+    FEED_HEAD,
+  ],
   [
     'query by server and status, paged',
     `SELECT id FROM ${t} WHERE id > 0 AND status IN ('placed') AND server_id = 'hv-3' ORDER BY id LIMIT 101`,

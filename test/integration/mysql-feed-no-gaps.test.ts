@@ -100,6 +100,48 @@ describeWith('mysql', 'MySQL feed: no gaps when transactions commit out of id or
     expect(seen).toHaveLength(240);
   });
 
+  it('no reader sees a position before a lower one, however its snapshot races the commits', async () => {
+    // MariaDB builds a statement's read view by walking its active-transaction hash without a
+    // lock: a commit at position n + 1 that lands during the walk can be seen while the commit at n,
+    // walked earlier as active, is not. Every append below numbers its event once and for good, so
+    // the positions a follower reads must run without a hole.
+    const writing = new EventStore({
+      driver: new MysqlEventStoreDriver({ url: mysqlUrl(), tablePrefix, poolSize: 16 }),
+      types: testTypes,
+    });
+    const reading = new EventStore({
+      driver: new MysqlEventStoreDriver({ url: mysqlUrl(), tablePrefix, poolSize: 8 }),
+      types: testTypes,
+    });
+    const start = await fast.head();
+    const total = Number(process.env.GAP_TOTAL ?? 10_000);
+    let appended = 0;
+    const holes: string[] = [];
+    const appender = async () => {
+      while (appended < total && holes.length === 0) {
+        appended++;
+        await writing.append([create(appended)]);
+      }
+    };
+    const follower = async () => {
+      let cursor = start;
+      while (cursor < start + total && holes.length === 0) {
+        const page = await reading.readFeed(cursor, { limit: 100 });
+        let expected = cursor + 1;
+        for (const e of page.events) {
+          if (e.seq !== expected) holes.push(`after ${cursor}: read ${e.seq}, expected ${expected}`);
+          expected = e.seq + 1;
+        }
+        cursor = page.cursor;
+      }
+    };
+    await Promise.all([
+      ...Array.from({ length: 16 }, appender),
+      ...Array.from({ length: 8 }, follower),
+    ]).finally(() => Promise.all([writing.close(), reading.close()]));
+    expect(holes).toEqual([]);
+  });
+
   async function maxId(): Promise<number> {
     const [rows] = await admin.query<RowDataPacket[]>(
       `SELECT COALESCE(MAX(id), 0) AS m FROM \`${tablePrefix}events\``,

@@ -50,7 +50,9 @@ const result: CapacityResult = {
 };
 try {
   if (want('harpoon')) {
-    log('Harpoon: creates over HTTP, then the direct-to-MariaDB baseline');
+    log(
+      'Harpoon: creates over HTTP (coalescing client, then one request per create), then the direct-to-MariaDB baseline',
+    );
     result.harpoon = await harpoonCapacity(env);
   }
   if (want('scheduler')) {

@@ -32,6 +32,7 @@ function section(title: string, r: RampResult | null | undefined, procs: string[
 function noise(c: CapacityResult): string {
   const steps = [
     c.harpoon?.harpoon,
+    c.harpoon?.uncoalesced,
     c.harpoon?.transport,
     c.harpoon?.baseline,
     c.scheduler?.v2,
@@ -63,16 +64,22 @@ export function capacityBody(c: CapacityResult): string {
     '',
     ...(h
       ? section(
-          'Harpoon',
+          'Harpoon, coalescing client',
           h.harpoon,
           ['harpoon', 'callers', 'mariadb', 'rabbitmq'],
-          `One Harpoon process (MariaDB pool of ${h.settings.pool}, group commit: batches ≤ 500, linger 2 ms, 3 in flight) behind its HTTP server on 127.0.0.1; its outbox relay publishes every change to a RabbitMQ quorum queue, consumed by the callers process. Callers: one process, open-loop (requests start at their scheduled time whatever the answers; latency from that time), HarpoonClient (fetch, keep-alive), at most ${n(h.settings.maxInFlight)} requests outstanding; ${h.settings.warmupS} s warm-up, ${h.settings.seconds} s measured per step.`,
+          `One Harpoon process (MariaDB pool of ${h.settings.pool}, group commit: batches ≤ 500, linger 2 ms, 3 in flight) behind its HTTP server on 127.0.0.1; its outbox relay publishes every change to a RabbitMQ quorum queue, consumed by the callers process. Callers: one process, open-loop (calls start at their scheduled time whatever the answers; latency from that time), each call one \`create\` of one event, at most ${n(h.settings.maxInFlight)} calls outstanding; ${h.settings.warmupS} s warm-up, ${h.settings.seconds} s measured per step. HarpoonClient with its defaults: concurrent creates within 1 ms travel in one request (≤ 500 calls, ≤ 1 MiB, ≤ 8 requests in flight), over a keep-alive pool of node:http connections.`,
         ).concat(
+          section(
+            'Harpoon, one request per create',
+            h.uncoalesced,
+            ['harpoon', 'callers', 'mariadb', 'rabbitmq'],
+            'The same Harpoon process and callers, HarpoonClient with `coalesce: false`: one HTTP request per create, over the same keep-alive pool.',
+          ),
           section(
             'Reference: the HTTP transport alone',
             h.transport,
             ['harpoon', 'callers'],
-            'The same callers and HarpoonClient against a bare node:http server in the Harpoon process that parses each request and answers a stored event: what HTTP on this machine sustains with no Harpoon, MariaDB or RabbitMQ behind it. Started at the Harpoon knee.',
+            'The same callers and per-request HarpoonClient against a bare node:http server in the Harpoon process that parses each request and answers a stored event: what HTTP on this machine sustains with no Harpoon, MariaDB or RabbitMQ behind it, one request per call. Started at the per-request knee.',
           ),
           section(
             'Baseline: callers write straight to MariaDB',

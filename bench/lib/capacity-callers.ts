@@ -1,6 +1,7 @@
 /**
  * The callers process of the capacity benchmark: an open-loop load of single-event creates, either
- * through Harpoon (HarpoonClient over HTTP on 127.0.0.1) or, for the baseline, straight into
+ * through Harpoon (HarpoonClient over HTTP on 127.0.0.1, coalescing with its defaults or one
+ * request per call) or, for the baseline, straight into
  * MariaDB (the 2012 design: one connection per caller, one transaction per event, the pool capped).
  * Also consumes what Harpoon's relay publishes, as a router would.
  *
@@ -31,16 +32,25 @@ function summary(r: OpenLoopResult) {
 }
 
 serveIpc({
-  /** One step of creates through Harpoon. */
+  /** One step of creates through Harpoon: coalesced (the client's defaults) or one request per call. */
   harpoon: async (arg) => {
-    const o = arg as OpenLoopOptions & { url: string };
-    const client = new HarpoonClient<BenchTypes>({ url: o.url, token, timeoutMs: 10_000 });
-    const r = await openLoop(
-      o,
-      () => client.create({ type: 'bench.job', payload: { t: Date.now() }, region: 'cap' }),
-      code,
-    );
-    return summary(r);
+    const o = arg as OpenLoopOptions & { url: string; coalesce: boolean };
+    const client = new HarpoonClient<BenchTypes>({
+      url: o.url,
+      token,
+      timeoutMs: 10_000,
+      coalesce: o.coalesce,
+    });
+    try {
+      const r = await openLoop(
+        o,
+        () => client.create({ type: 'bench.job', payload: { t: Date.now() }, region: 'cap' }),
+        code,
+      );
+      return summary(r);
+    } finally {
+      await client.close().catch(() => {});
+    }
   },
   /** One step of the baseline: every create its own transaction on a pool of `cap` connections. */
   direct: async (arg) => {

@@ -49,6 +49,7 @@ function need(load: number, knee: number, spare = 1): { count: number; text: str
 /** The sizing table and its arithmetic, from the run's metrics. */
 export function sizing(m: Record<string, number>): string {
   const kh = m.harpoon_knee_events_per_s!;
+  const ku = m.harpoon_uncoalesced_knee_events_per_s ?? -1;
   const kt = m.http_transport_knee_requests_per_s!;
   const ks = m.scheduler_knee_placements_per_s!;
   const ka = m.router_knee_agents!;
@@ -64,6 +65,7 @@ export function sizing(m: Record<string, number>): string {
     const byRelay = need(e * 4, relay, 0);
     const shards = Math.max(1, byCommit.count || 1, byRelay.count || 1);
     const harpoons = need(e, kh);
+    const perRequest = need(e, ku);
     const schedulers = need(e, ks);
     const routers = need(perRegion, ka);
     const replicas = Math.max(2, routers.count);
@@ -74,6 +76,7 @@ export function sizing(m: Record<string, number>): string {
       `${n(s.servers)} × ${s.perServer} = ${n(e)}/s`,
       `${shards}: commits ${byCommit.text}; relay ${byRelay.text}`,
       harpoons.text,
+      perRequest.text,
       schedulers.text,
       `${routers.text}, at least 2 → ${Number.isFinite(replicas) ? replicas : 'n/a'} per region × ${s.regions}; region feed ${n(regionRate)}/s ${ke > 0 ? (regionRate <= ke * HEADROOM ? `≤ ${n(ke * HEADROOM)}: fits` : `> ${n(ke * HEADROOM)}: **split the region or use the pushed input**`) : ''}`,
       Number.isFinite(conns)
@@ -82,18 +85,19 @@ export function sizing(m: Record<string, number>): string {
       `${n(e * 4)} msg/s, ${n((e * 4) / shards)} per shard's relay`,
     ];
   });
-  const httpBound = kh > 0 && kt > 0 && kt <= kh * 2;
+  const httpBound = ku > 0 && kt > 0 && kt <= ku * 2;
   const cpuMs = m.harpoon_cpu_ms_per_create_at_knee!;
   const perCore = cpuMs > 0 ? 1_000 / cpuMs : Number.NaN;
   return [
-    `Each process is planned at ${HEADROOM * 100} % of its measured knee (room for bursts, a lost instance, noisy neighbours), plus one spare. Events per server per second: 0.01 is one request per server every 100 s, 0.1 one every 10 s. Every event is one create through Harpoon's HTTP API (the measured load: one request per event, the costly case) and about 4 changes on the bus (created, placed, running, done); transitions reach Harpoon in batches and are left out. All Harpoon processes of one events table commit through one MariaDB and one relay publishes its changes, so the table is split into **shards** (region groups, each its own table prefix or database, Harpoon processes and relay) when the creates exceed ${HEADROOM * 100} % of what Harpoon commits on one MariaDB${Number.isFinite(commit) ? ` (${n(commit)}/s in process, without HTTP: harpoon benchmark)` : ''} or the changes exceed ${HEADROOM * 100} % of one relay's rate${Number.isFinite(relay) ? ` (${n(relay)} confirmed messages/s, harpoon benchmark)` : ''}.${httpBound ? ` The Harpoon knee here is within 2× of what the bare HTTP transport sustained on this machine (${n(kt)}/s): the count of Harpoon processes is the count of HTTP servers needed, and creates batched at the API tier (\`createMany\`, one request for many events) divide it.` : ''}${Number.isFinite(perCore) ? ` At its knee the Harpoon process used ${cpuMs.toFixed(2)} ms of CPU per create (HTTP, validation, group commit, relay): a Harpoon process with a core of its own would saturate near ${n(perCore)} creates/s — an estimate, not a measurement, and the table keeps the measured knee.` : ''}`,
+    `Each process is planned at ${HEADROOM * 100} % of its measured knee (room for bursts, a lost instance, noisy neighbours), plus one spare. Events per server per second: 0.01 is one request per server every 100 s, 0.1 one every 10 s. Every event is one \`create\` call through Harpoon's HTTP API, made with the coalescing HarpoonClient (its defaults: concurrent calls share one request; the "Harpoon processes" column, from its knee${kh > 0 ? ` of ${n(kh)}/s` : ''}) or with \`coalesce: false\`, one request per call (the next column, from its knee${ku > 0 ? ` of ${n(ku)}/s` : ''}), and about 4 changes on the bus (created, placed, running, done); transitions reach Harpoon in batches and are left out. All Harpoon processes of one events table commit through one MariaDB and one relay publishes its changes, so the table is split into **shards** (region groups, each its own table prefix or database, Harpoon processes and relay) when the creates exceed ${HEADROOM * 100} % of what Harpoon commits on one MariaDB${Number.isFinite(commit) ? ` (${n(commit)}/s in process, without HTTP: harpoon benchmark)` : ''} or the changes exceed ${HEADROOM * 100} % of one relay's rate${Number.isFinite(relay) ? ` (${n(relay)} confirmed messages/s, harpoon benchmark)` : ''}.${httpBound ? ` One request per create is within 2× of what the bare HTTP transport sustained on this machine (${n(kt)}/s): without coalescing, the count of Harpoon processes is the count of HTTP servers needed; coalescing divides the requests by the calls each carries.` : ''}${Number.isFinite(perCore) ? ` At its knee the Harpoon process used ${cpuMs.toFixed(2)} ms of CPU per create (HTTP, validation, group commit, relay): a Harpoon process with a core of its own would saturate near ${n(perCore)} creates/s — an estimate, not a measurement, and the table keeps the measured knee.` : ''}`,
     '',
     table(
       [
         'fleet',
         'creates/s',
         'events-table shards',
-        'Harpoon processes',
+        'Harpoon processes (coalescing client)',
+        'Harpoon processes (one request per create)',
         'scheduler instances',
         'routers (agents per router)',
         'MariaDB connections',

@@ -83,8 +83,13 @@ export function summaryRows(c: CapacityResult): (string | number)[][] {
   ];
   const rt = c.router;
   return [
-    row('Harpoon: creates/s per process', c.harpoon?.harpoon, c.harpoon?.baseline),
-    row('(reference) the HTTP transport alone, same callers', c.harpoon?.transport, null),
+    row('Harpoon: creates/s per process (coalescing client)', c.harpoon?.harpoon, c.harpoon?.baseline),
+    row(
+      'Harpoon: creates/s per process (one request per create)',
+      c.harpoon?.uncoalesced,
+      c.harpoon?.baseline,
+    ),
+    row('(reference) the HTTP transport alone, one request per create', c.harpoon?.transport, null),
     row('Scheduler: placements/s per instance', c.scheduler?.v2, c.scheduler?.v1),
     row(`EventRouter: events/s per router (${n(rt?.settings.eventsAtAgents ?? 0)} agents)`, rt?.events, null),
     row(
@@ -118,6 +123,7 @@ export function capacityMetrics(c: CapacityResult): Record<string, number> {
   const knee = (r: RampResult | null | undefined) => (r && r.steps.length > 0 ? r.knee : -1);
   const m: Record<string, number> = {
     harpoon_knee_events_per_s: knee(c.harpoon?.harpoon),
+    harpoon_uncoalesced_knee_events_per_s: knee(c.harpoon?.uncoalesced),
     harpoon_baseline_knee_events_per_s: knee(c.harpoon?.baseline),
     http_transport_knee_requests_per_s: knee(c.harpoon?.transport),
     scheduler_knee_placements_per_s: knee(c.scheduler?.v2),
@@ -129,12 +135,14 @@ export function capacityMetrics(c: CapacityResult): Record<string, number> {
     router_rss_bytes_per_agent: finite(perAgent(c.router?.agents)),
     router_heap_bytes_per_agent: finite(perAgent(c.router?.agents, 'routerHeapMiB')),
     harpoon_cpu_ms_per_create_at_knee: atKnee(c.harpoon?.harpoon, 'serverCpuMsPerRequest'),
+    harpoon_uncoalesced_cpu_ms_per_create_at_knee: atKnee(c.harpoon?.uncoalesced, 'serverCpuMsPerRequest'),
     router_fd_limit: c.router?.settings.fdLimit ?? -1,
     run_seconds: Math.round(c.seconds),
     quick: c.quick ? 1 : 0,
   };
   const ramps: [string, RampResult | null | undefined, string][] = [
     ['harpoon', c.harpoon?.harpoon, 'harpoon'],
+    ['harpoon_uncoalesced', c.harpoon?.uncoalesced, 'harpoon'],
     ['harpoon_baseline', c.harpoon?.baseline, ''],
     ['http_transport', c.harpoon?.transport, 'harpoon'],
     ['scheduler', c.scheduler?.v2, 'scheduler'],

@@ -1,39 +1,18 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
-import { HarpoonClient } from '@ctlplane/core';
+import { type CtlplaneErrorCode, HarpoonClient, isCtlplaneError } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, expect, it } from 'vitest';
 import { create, type TestSchemas } from '../contract/event-store.fixtures.js';
+import { freePort, killHarpoonProcess, startHarpoonProcess } from '../support/harpoon-child.js';
 import { harpoonStack, recordPublished } from '../support/harpoon-stack.js';
 import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
 import { describeWith } from '../support/requires.js';
 
-const fixture = resolve(import.meta.dirname, '../integration/fixtures/harpoon-process.ts');
 const TOKEN = 'crash-test-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-function startHarpoon(prefix: string, exchange: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, prefix, exchange, String(port), TOKEN], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((res, rej) => {
-    child.stdout!.on('data', (b: Buffer) => {
-      if (b.toString().includes('LISTENING')) res(child);
-    });
-    child.once('exit', (code) => rej(new Error(`harpoon exited early with ${code}`)));
-  });
-}
+const startHarpoon = (prefix: string, exchange: string, port: number) =>
+  startHarpoonProcess({ prefix, exchange, port, token: TOKEN });
 
 /** Create events from `callers` concurrent loops until `stop()`; returns the acknowledged ids. */
 function stream(client: HarpoonClient<TestSchemas>, callers: number) {
@@ -53,6 +32,42 @@ function stream(client: HarpoonClient<TestSchemas>, callers: number) {
   return {
     acked,
     failed: () => failed,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Retryable during a crash: Harpoon unreachable, closing, or shedding load. */
+const RETRYABLE: CtlplaneErrorCode[] = ['UNAVAILABLE', 'CLOSED', 'BUSY'];
+
+/**
+ * Like `stream`, each event with an idempotency key, and a failed create retried with the same
+ * key until it is acknowledged: the way a caller of the coalescing client rides out a crash.
+ */
+function keyedStream(client: HarpoonClient<TestSchemas>, callers: number, tag: string) {
+  const acked = new Map<string, number>();
+  const codes: Record<string, number> = {};
+  let running = true;
+  const loops = Array.from({ length: callers }, async (_, c) => {
+    for (let i = 0; running; i++) {
+      const key = `${tag}-${c}-${i}`;
+      for (;;) {
+        try {
+          acked.set(key, (await client.create(create(i, { idempotencyKey: key }))).id);
+          break;
+        } catch (err) {
+          const code = RETRYABLE.find((k) => isCtlplaneError(err, k)) ?? String(err);
+          codes[code] = (codes[code] ?? 0) + 1;
+          await sleep(50);
+        }
+      }
+    }
+  });
+  return {
+    acked,
+    codes,
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -80,10 +95,12 @@ describeWith('mysql', 'Harpoon crash tests', () => {
       const audit = await recordPublished(exchange);
       const port = await freePort();
       let child = await startHarpoon(prefix, exchange, port);
+      // One request per call: the coalescing client has its own test below.
       const client = new HarpoonClient<TestSchemas>({
         url: `http://127.0.0.1:${port}`,
         token: TOKEN,
         timeoutMs: 5_000,
+        coalesce: false,
       });
       const s = stream(client, 20);
       try {
@@ -108,6 +125,56 @@ describeWith('mysql', 'Harpoon crash tests', () => {
         );
       } finally {
         await s.stop();
+        child.kill('SIGTERM');
+        await audit.close();
+      }
+    });
+
+    it('SIGKILL mid-stream: coalesced callers retrying with their idempotency keys lose nothing and create nothing twice', async () => {
+      const prefix = uniquePrefix('crashco');
+      prefixes.push(prefix);
+      const exchange = `ctl-crashco-${randomBytes(3).toString('hex')}`;
+      const audit = await recordPublished(exchange);
+      const port = await freePort();
+      let child = await startHarpoon(prefix, exchange, port);
+      const client = new HarpoonClient<TestSchemas>({
+        url: `http://127.0.0.1:${port}`,
+        token: TOKEN,
+        timeoutMs: 5_000,
+        coalesce: { windowMs: 2, maxBatch: 100 },
+      });
+      const s = keyedStream(client, 200, prefix);
+      try {
+        await expect.poll(() => s.acked.size, { timeout: 60_000 }).toBeGreaterThan(2_000);
+        await killHarpoonProcess(child);
+        await sleep(500);
+        child = await startHarpoon(prefix, exchange, port);
+        const before = s.acked.size;
+        await expect.poll(() => s.acked.size, { timeout: 60_000 }).toBeGreaterThan(before + 2_000);
+        await s.stop();
+        // Every error a caller saw during the crash was a retryable one.
+        expect(Object.keys(s.codes).filter((c) => !RETRYABLE.includes(c as CtlplaneErrorCode))).toEqual([]);
+        expect(s.codes.UNAVAILABLE ?? 0).toBeGreaterThan(0);
+        const [rows] = await admin.query<RowDataPacket[]>(
+          `SELECT id, idempotency_key AS k FROM \`${prefix}events\``,
+        );
+        const byKey = new Map(rows.map((r) => [String(r.k), Number(r.id)]));
+        // Nothing twice: one row per key, and the keys are exactly the acknowledged ones (a retry
+        // after the crash got the event an unanswered attempt had committed, not a second one).
+        expect(rows.length).toBe(s.acked.size);
+        for (const [key, id] of s.acked) expect(byKey.get(key)).toBe(id);
+        await expect
+          .poll(() => rows.filter((r) => !audit.seen.has(Number(r.id))).length, {
+            timeout: 60_000,
+            interval: 250,
+          })
+          .toBe(0);
+        console.log(
+          `harpoon SIGKILL, coalescing client: ${rows.length} committed = acknowledged, errors during the crash ${JSON.stringify(s.codes)}, 0 lost, 0 created twice, ${audit.duplicates()} duplicates delivered`,
+        );
+      } finally {
+        await s.stop();
+        await client.close();
         child.kill('SIGTERM');
         await audit.close();
       }

@@ -1,6 +1,8 @@
 /**
  * Group commit: many callers' single requests coalesced into one backend call, under a bounded
- * batch size and linger time, with a bounded queue that answers `BusyError` when full.
+ * batch size (in items and, optionally, in weight such as bytes) and linger time, with a bounded
+ * queue that answers `BusyError` when full. Harpoon's creates and transitions use it in front of
+ * the store, and `HarpoonClient` in front of Harpoon's HTTP API.
  *
  * @module
  */
@@ -8,6 +10,7 @@ import { BusyError, ClosedError } from '../errors.js';
 
 interface Pending<I, O> {
   readonly item: I;
+  readonly weight: number;
   readonly resolve: (o: O) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -24,6 +27,13 @@ export interface BatcherOptions<I, O> {
   maxPending: number;
   /** Backend calls in flight at once. */
   concurrency: number;
+  /**
+   * Most total weight (see `weigh`) per backend call; a batch closes before the item that would
+   * pass it, and an item heavier than this alone goes alone. Default: no bound.
+   */
+  maxBatchWeight?: number;
+  /** The weight of one item, e.g. its bytes on the wire (default: 0). */
+  weigh?: (item: I) => number;
   /** Runs one batch; returns one result per item (an Error result rejects that item only). */
   run: (items: readonly I[]) => Promise<readonly (O | Error)[]>;
 }
@@ -32,6 +42,7 @@ export interface BatcherOptions<I, O> {
 export class Batcher<I, O> {
   readonly #o: BatcherOptions<I, O>;
   #queue: Pending<I, O>[] = [];
+  #queuedWeight = 0;
   #inFlight = 0;
   #pending = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -61,12 +72,36 @@ export class Batcher<I, O> {
         new BusyError(`${this.#o.name}: ${this.#pending} requests pending (limit ${this.#o.maxPending})`, 50),
       );
     }
+    const weight = this.#o.weigh?.(item) ?? 0;
     this.#pending++;
     return new Promise<O>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
-      if (this.#queue.length >= this.#o.maxBatch) this.#drain();
+      this.#queue.push({ item, weight, resolve, reject });
+      this.#queuedWeight += weight;
+      if (this.#full()) this.#drain();
       else this.#timer ??= setTimeout(() => this.#drain(), this.#o.lingerMs);
     });
+  }
+
+  /** A whole batch is queued: waiting longer cannot make it larger. */
+  #full(): boolean {
+    return (
+      this.#queue.length >= this.#o.maxBatch || this.#queuedWeight >= (this.#o.maxBatchWeight ?? Infinity)
+    );
+  }
+
+  /** The next batch off the queue: at most `maxBatch` items and `maxBatchWeight`, at least one item. */
+  #take(): Pending<I, O>[] {
+    const max = this.#o.maxBatchWeight ?? Infinity;
+    let n = 0;
+    let weight = 0;
+    while (n < this.#queue.length && n < this.#o.maxBatch) {
+      const w = this.#queue[n]!.weight;
+      if (n > 0 && weight + w > max) break;
+      weight += w;
+      n++;
+    }
+    this.#queuedWeight -= weight;
+    return this.#queue.splice(0, n);
   }
 
   /** Stop accepting items and wait for everything queued to run. */
@@ -80,7 +115,7 @@ export class Batcher<I, O> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     while (this.#queue.length > 0 && this.#inFlight < this.#o.concurrency) {
-      const batch = this.#queue.splice(0, this.#o.maxBatch);
+      const batch = this.#take();
       this.#inFlight++;
       this.#batches++;
       void this.#runBatch(batch);
@@ -102,7 +137,7 @@ export class Batcher<I, O> {
       this.#inFlight--;
       this.#pending -= batch.length;
       if (this.#queue.length > 0) {
-        if (this.#queue.length >= this.#o.maxBatch || this.#closed) this.#drain();
+        if (this.#full() || this.#closed) this.#drain();
         else this.#timer ??= setTimeout(() => this.#drain(), this.#o.lingerMs);
       }
       if (this.#pending === 0) for (const r of this.#idle.splice(0)) r();

@@ -8,7 +8,11 @@ export type { ParkedChange, RelayCursorStore } from './cursor-store.js';
 export { Harpoon, type HarpoonEvents, type HarpoonOptions, type HarpoonStats } from './harpoon.js';
 export type { BatchOptions, RelaySettings } from './harpoon-options.js';
 export { HARPOON_SCOPES, type HarpoonScope, type ServiceToken } from './http/auth.js';
-export { HarpoonClient, type HarpoonClientOptions } from './http/client.js';
+export {
+  HarpoonClient,
+  type HarpoonClientOptions,
+  type HarpoonCoalesceOptions,
+} from './http/client.js';
 export type { ErrorBody } from './http/error-codec.js';
 export { HarpoonHttpServer, type HarpoonHttpServerOptions, type HarpoonTlsOptions } from './http/server.js';
 export {

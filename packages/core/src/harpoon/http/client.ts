@@ -1,6 +1,7 @@
 /**
  * The HTTP client of Harpoon: the same {@link HarpoonApi} as the in-process Harpoon, for callers in
- * other processes. Uses the platform `fetch`.
+ * other processes. Concurrent creates and transitions are coalesced into one request per kind
+ * (client-options.ts); connections are pooled and kept alive (client-transport.ts).
  *
  * @module
  */
@@ -18,31 +19,22 @@ import type {
 } from '../../events/model.js';
 import type { EventTypeMap } from '../../events/registry.js';
 import { wireEventSchema } from '../../events/wire.js';
-import { maskSecrets } from '../../logger.js';
 import { sleep } from '../../retry.js';
 import type { EventOf, NewEventOf } from '../../store/event-store-types.js';
 import { type FollowOptions, limitOf } from '../../store/follow.js';
 import { parseOrThrow } from '../../validation.js';
 import type { HarpoonApi } from '../api.js';
+import { Batcher } from '../batcher.js';
+import {
+  type HarpoonClientOptions,
+  type HarpoonClientSettings,
+  type HarpoonCoalesceOptions,
+  parseClientOptions,
+} from './client-options.js';
+import { HttpTransport } from './client-transport.js';
 import { decodeError } from './error-codec.js';
 
-/** Options of {@link HarpoonClient}. */
-export interface HarpoonClientOptions {
-  /** Harpoon's base URL, e.g. `http://10.0.0.5:7300`. */
-  url: string;
-  /** This service's bearer token. */
-  token: string;
-  /** Per-request timeout in ms (default 30,000; long-polls add their wait). */
-  timeoutMs?: number;
-}
-
-const optionsSchema = z
-  .object({
-    url: z.url().refine((u) => /^https?:/.test(u), 'must be an http(s) URL'),
-    token: z.string().min(1),
-    timeoutMs: z.number().int().positive().default(30_000),
-  })
-  .strict();
+export type { HarpoonClientOptions, HarpoonCoalesceOptions };
 
 // Bounds first (a page or batch is at most 10,000): zod then refuses an oversized list before
 // parsing its items, instead of collecting an issue per bad item (GHSA-mrhx-c7xc-m3w5).
@@ -54,26 +46,49 @@ const outcome = z.union([
   z.object({ ok: z.literal(true), event: wireEventSchema }),
   z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }).loose() }),
 ]);
+const outcomes = z.object({ outcomes: z.array(outcome).max(MAX_ITEMS) });
 
 /**
  * Talks to a {@link HarpoonHttpServer}. Errors come back typed (`ValidationError` with its issues,
- * `ConflictError`, `BusyError` with `retryAfterMs`, …).
+ * `ConflictError`, `BusyError` with `retryAfterMs`, `UnavailableError` when Harpoon cannot be
+ * reached, …).
+ *
+ * By default, concurrent `create` calls (and, apart, `transition` calls) made within
+ * `coalesce.windowMs` of each other travel in one request, and each call still gets its own result
+ * or the same typed error it would get alone: one bad event fails only its own call. A request
+ * that fails as a whole (Harpoon unreachable, restarting, overloaded) fails each of its calls with
+ * that error; give events an `idempotencyKey` and a retry never creates one twice. `claim`,
+ * `createMany`, `transitionMany`, leases and reads are one request per call: a claim is already a
+ * batch (`limit`), and claims of different owners or filters cannot share one. `coalesce: false`
+ * sends one request per call, as before.
+ *
+ * Connections: a keep-alive pool of at most `maxSockets` per client (a `node:http` Agent). Call
+ * `close()` when done to release them (idle ones do not keep the process alive).
  *
  * @example
  * ```ts
  * const harpoon = new HarpoonClient({ url: 'http://127.0.0.1:7300', token: process.env.API_TOKEN! });
- * const created = await harpoon.create({ type: 'droplet.create', payload, region: 'nyc1' });
+ * const created = await harpoon.create({ type: 'droplet.create', payload, region: 'nyc1', idempotencyKey });
+ * // Another process's HTTP calls without coalescing:
+ * const plain = new HarpoonClient({ url, token, coalesce: false });
  * ```
  */
 export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements HarpoonApi<M> {
-  readonly #o: z.output<typeof optionsSchema>;
+  readonly #o: HarpoonClientSettings;
+  readonly #http: HttpTransport;
+  readonly #creates: Batcher<string, EventOf<M>> | null;
+  readonly #transitions: Batcher<string, EventOf<M>> | null;
 
-  /** @param options - where Harpoon is and this service's token; validated here */
+  /** @param options - where Harpoon is, this service's token, coalescing; validated here */
   constructor(options: HarpoonClientOptions) {
-    this.#o = parseOrThrow(optionsSchema, options, 'HarpoonClient options');
+    this.#o = parseClientOptions(options);
+    this.#http = new HttpTransport(this.#o.url, this.#o.token, this.#o.maxSockets);
+    this.#creates = this.#coalescer('creates', '/v1/events');
+    this.#transitions = this.#coalescer('transitions', '/v1/transitions');
   }
 
   async create(e: NewEventOf<M>): Promise<EventOf<M>> {
+    if (this.#creates) return this.#creates.submit(JSON.stringify(e));
     return (await this.#call('POST', '/v1/events', event, { event: e })).event as unknown as EventOf<M>;
   }
 
@@ -83,19 +98,13 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
   }
 
   async transition(input: TransitionInput): Promise<EventOf<M>> {
+    if (this.#transitions) return this.#transitions.submit(JSON.stringify(input));
     return (await this.#call('POST', '/v1/transitions', event, { transition: input }))
       .event as unknown as EventOf<M>;
   }
 
   async transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
-    const out = await this.#call(
-      'POST',
-      '/v1/transitions',
-      z.object({ outcomes: z.array(outcome).max(MAX_ITEMS) }),
-      {
-        transitions: inputs,
-      },
-    );
+    const out = await this.#call('POST', '/v1/transitions', outcomes, { transitions: inputs });
     return out.outcomes.map((o) =>
       o.ok ? { ok: true, event: o.event } : { ok: false, error: decodeError(0, o) },
     );
@@ -188,6 +197,41 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
       .event as unknown as EventOf<M>;
   }
 
+  /**
+   * Send the calls waiting to be coalesced, wait for every coalesced call to finish, then close
+   * the client's connections (reads in flight fail). Later calls fail with `ClosedError`.
+   */
+  async close(): Promise<void> {
+    await Promise.all([this.#creates?.close(), this.#transitions?.close()]);
+    this.#http.close();
+  }
+
+  /** The coalescer of one kind of write, or null when coalescing is off. */
+  #coalescer(kind: string, path: string): Batcher<string, EventOf<M>> | null {
+    const c = this.#o.coalesce;
+    if (!c) return null;
+    return new Batcher<string, EventOf<M>>({
+      name: `HarpoonClient ${kind}`,
+      maxBatch: c.maxBatch,
+      lingerMs: c.windowMs,
+      concurrency: c.maxInFlight,
+      maxPending: c.maxPending,
+      maxBatchWeight: c.maxBatchBytes,
+      weigh: (json) => Buffer.byteLength(json),
+      run: async (items) => {
+        const body = `{"each":[${items.join(',')}]}`;
+        const out = await this.#call('POST', path, outcomes, body);
+        if (out.outcomes.length !== items.length) {
+          throw new UnavailableError(
+            `Harpoon answered ${out.outcomes.length} outcomes to ${items.length} coalesced calls`,
+          );
+        }
+        return out.outcomes.map((o) => (o.ok ? (o.event as unknown as EventOf<M>) : decodeError(0, o)));
+      },
+    });
+  }
+
+  /** One request; `body` is sent as JSON (a string: already JSON). */
   async #call<S extends z.ZodType>(
     method: string,
     path: string,
@@ -200,26 +244,10 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
     // before it fires (see deadline.ts). It also ends the request when the caller's signal aborts.
     const until = deadline(this.#o.timeoutMs + waitMs, signal);
     try {
-      let res: Response;
-      try {
-        res = await fetch(`${this.#o.url.replace(/\/$/, '')}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${this.#o.token}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: until.signal,
-        });
-      } catch (err) {
-        // The cause is left out: fetch's errors may quote the URL.
-        throw new UnavailableError(
-          maskSecrets(`Harpoon unreachable at ${this.#o.url}: ${(err as Error).message}`),
-        );
-      }
-      const json: unknown = await res.json().catch(() => null);
-      if (!res.ok) throw decodeError(res.status, json);
-      return parseOrThrow(schema, json, `Harpoon response to ${method} ${path.split('?')[0]}`);
+      const json = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
+      const res = await this.#http.send(method, path, json, until.signal);
+      if (res.status < 200 || res.status > 299) throw decodeError(res.status, res.json);
+      return parseOrThrow(schema, res.json, `Harpoon response to ${method} ${path.split('?')[0]}`);
     } finally {
       until.clear();
     }

@@ -82,6 +82,7 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
         signal: abort.signal,
         settings: d.settings,
         longPolls: d.longPolls,
+        errors: d.errors,
       })
       .catch(backendRefusal);
     await send(req, res, reply);

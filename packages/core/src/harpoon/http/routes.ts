@@ -7,6 +7,7 @@
 import type { Harpoon } from '../harpoon.js';
 import type { HarpoonScope } from './auth.js';
 import type { LongPolls } from './long-polls.js';
+import type { RateLimitedLog } from './peer-log.js';
 import { READ_ROUTES } from './read-routes.js';
 import type { Reply } from './reply.js';
 import type { HttpServerSettings } from './server-options.js';
@@ -22,6 +23,8 @@ export interface RouteContext {
   readonly signal: AbortSignal;
   readonly settings: HttpServerSettings;
   readonly longPolls: LongPolls;
+  /** Where failures on Harpoon's side are logged (rate-limited) when a route answers them itself. */
+  readonly errors?: RateLimitedLog;
 }
 
 /** @internal */

@@ -12,8 +12,9 @@ import { idSchema, nameSchema, parseOrThrow } from '../../validation.js';
 import type { Harpoon } from '../harpoon.js';
 import type { HarpoonScope } from './auth.js';
 import { encodeError } from './error-codec.js';
-import type { Route } from './routes.js';
+import type { Route, RouteContext } from './routes.js';
 import { MAX_HTTP_BATCH } from './server-options.js';
+import { runEach } from './write-each.js';
 
 // One schema per body shape, chosen by its key: a union would report a bad list only as
 // "(root): Invalid input" instead of naming the field and the rule.
@@ -31,29 +32,35 @@ const encodeOutcome = (o: TransitionOutcome) =>
 
 type Write = (harpoon: Harpoon, body: unknown) => Promise<unknown>;
 
+const has = (body: unknown, key: string) => typeof body === 'object' && body !== null && key in body;
+
 /**
- * A POST route whose body holds one item or a batch, told apart by the batch's key (`events`,
- * `transitions`): a batch runs `many`, anything else is checked as a single item and runs `one`.
+ * A POST route whose body holds one item, a batch, or a coalesced list, told apart by their keys:
+ * the batch's (`events`, `transitions`) runs `many`; `each` runs `item` for every element on its
+ * own and answers 200 with one outcome per element (see write-each.ts); anything else is checked
+ * as a single item and runs `one`.
  */
 const oneOrBatchRoute = (
-  pattern: RegExp,
+  path: string,
   scope: HarpoonScope,
   status: number,
   batchKey: string,
-  write: { many: Write; one: Write },
+  write: { many: Write; one: Write; item: Write },
 ): Route => ({
   method: 'POST',
-  pattern,
+  pattern: new RegExp(`^${path}$`),
   scope,
-  handle: async ({ harpoon, body }) => {
-    const isBatch = typeof body === 'object' && body !== null && batchKey in body;
-    return { status, body: await (isBatch ? write.many : write.one)(harpoon, body) };
+  handle: async ({ harpoon, body, errors }: RouteContext) => {
+    if (has(body, 'each')) {
+      return { status: 200, body: await runEach(harpoon, body, write.item, errors, path) };
+    }
+    return { status, body: await (has(body, batchKey) ? write.many : write.one)(harpoon, body) };
   },
 });
 
 /** @internal */
 export const WRITE_ROUTES: readonly Route[] = [
-  oneOrBatchRoute(/^\/v1\/events$/, 'events:create', 201, 'events', {
+  oneOrBatchRoute('/v1/events', 'events:create', 201, 'events', {
     many: async (h, b) => {
       const { events } = parseOrThrow(manyEvents, b, 'body');
       return { events: (await h.createMany(events as NewEventOf<never>[])).map(wire) };
@@ -61,8 +68,10 @@ export const WRITE_ROUTES: readonly Route[] = [
     one: async (h, b) => ({
       event: wire(await h.create(parseOrThrow(oneEvent, b, 'body').event as NewEventOf<never>)),
     }),
+    // As `one` for the body `{ event: item }`: the event is checked by Harpoon's create.
+    item: async (h, e) => wire(await h.create(e as NewEventOf<never>)),
   }),
-  oneOrBatchRoute(/^\/v1\/transitions$/, 'events:transition', 200, 'transitions', {
+  oneOrBatchRoute('/v1/transitions', 'events:transition', 200, 'transitions', {
     many: async (h, b) => {
       const { transitions } = parseOrThrow(manyTransitions, b, 'body');
       return { outcomes: (await h.transitionMany(transitions)).map(encodeOutcome) };
@@ -70,6 +79,9 @@ export const WRITE_ROUTES: readonly Route[] = [
     one: async (h, b) => ({
       event: wire(await h.transition(parseOrThrow(oneTransition, b, 'body').transition)),
     }),
+    // As `one` for the body `{ transition: item }`, so a bad item gets the very same error.
+    item: async (h, t) =>
+      wire(await h.transition(parseOrThrow(oneTransition, { transition: t }, 'body').transition)),
   }),
   {
     method: 'POST',

@@ -4,6 +4,8 @@
  * then the pushed (RabbitMQ) input. Baseline in the same run: the 2012 design, every agent polling
  * MariaDB itself, at 100 and 1,000 agents.
  *
+ * `--only push`: the pushed phase alone, printed, nothing written (to iterate on the pushed path).
+ *
  * Env: CTLPLANE_MYSQL_URL, CTLPLANE_AMQP_URL, CTLPLANE_BENCH_ROUTER_SECONDS (default 20),
  * CTLPLANE_BENCH_ROUTER_POLL_MS (default 1000).
  */
@@ -12,7 +14,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
 import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
-import { EventStore, type RouterStats } from '@ctlplane/core';
+import { EventStore, type OutboxRelay, type RouterStats } from '@ctlplane/core';
 import { connect as amqpConnect } from 'amqplib';
 import { createPool } from 'mysql2/promise';
 import { cpuMeter, pidOf } from './lib/router-cpu.js';
@@ -20,12 +22,15 @@ import { Child, summarize } from './lib/router-ipc.js';
 import { generate, ProcesslistSampler, startRelay } from './lib/router-load.js';
 import { renderRouterReport } from './lib/router-report.js';
 import { asUser, BENCH_PASSWORD, benchTypes, POLL_USER, ROUTER_USER } from './lib/router-shared.js';
+import { pushStages } from './lib/router-stages.js';
+import { LoopDelay } from './lib/stage-clock.js';
 
 const MYSQL = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const AMQP = process.env.CTLPLANE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const SECONDS = Number(process.env.CTLPLANE_BENCH_ROUTER_SECONDS ?? 20);
 const POLL_MS = Number(process.env.CTLPLANE_BENCH_ROUTER_POLL_MS ?? 1_000);
 const RATE = 1_000;
+const ONLY_PUSH = process.argv.slice(2).join(' ') === '--only push';
 const WARMUP_S = 3;
 const REGION = 'bench';
 const tag = randomBytes(4).toString('hex');
@@ -62,6 +67,7 @@ const loadDriver = new MysqlEventStoreDriver({
 await loadDriver.ready();
 const store = new EventStore({ driver: loadDriver, types: benchTypes });
 const children: Child[] = [];
+const loadLoop = new LoopDelay();
 
 async function cleanup(): Promise<void> {
   for (const c of children.splice(0)) await c.stop();
@@ -136,18 +142,28 @@ function missingOf(rep: Report, committed: Map<number, number>, from: number, to
   return { expected, missing };
 }
 
-/** Load at the current number of agents, measured after a warm-up. */
-async function measure(router: Child, agents: Child, servers: number) {
+type Loop = { p50: number; p99: number; max: number };
+
+/** Load at the current number of agents, measured after a warm-up; with the relay, per stage. */
+async function measure(router: Child, agents: Child, servers: number, relay?: OutboxRelay) {
   const sampler = new ProcesslistSampler(admin, ROUTER_USER);
   sampler.start();
   const committed = new Map<number, number>();
+  const seqs = new Map<number, number>();
+  const published: [number, number][] = [];
+  const onPublished = ({ cursor }: { cursor: number }) => published.push([cursor, Date.now()]);
+  relay?.on('relay:published', onPublished);
   const loading = generate(
     store,
     { region: REGION, prefix: 'hv-', servers, rate: RATE, seconds: SECONDS },
     committed,
+    seqs,
   );
   await new Promise((r) => setTimeout(r, WARMUP_S * 1_000));
   await agents.call('reset');
+  await router.call('loop');
+  await router.call('stages');
+  loadLoop.take();
   const tReset = Date.now();
   const cpu = cpuMeter({
     router: router.proc.pid!,
@@ -169,6 +185,22 @@ async function measure(router: Child, agents: Child, servers: number) {
     rep = await agents.call<Report>('report');
   }
   const conns = sampler.stop();
+  relay?.off('relay:published', onPublished);
+  const loop = {
+    router: await router.call<Loop>('loop'),
+    agents: await agents.call<Loop>('loop'),
+    load: loadLoop.take(),
+  };
+  const stages = relay
+    ? pushStages({
+        appendMs: load.appendMs,
+        committed,
+        seqs,
+        published,
+        fromBus: await router.call<number[]>('stages'),
+        agentReceived: rep.received,
+      })
+    : undefined;
   const perS = (k: keyof RouterStats['dbQueries']) => (after.dbQueries[k] - before.dbQueries[k]) / seconds;
   const fromCommit: number[] = [];
   for (let i = 0; i < rep.received.length; i += 2) {
@@ -189,6 +221,8 @@ async function measure(router: Child, agents: Child, servers: number) {
     missing,
     cpu: cpuPct,
     appended: load.appended,
+    loop,
+    stages,
     agentsConnected: after.agentsConnected,
     bytesPerEvent: (after.bytesSent - before.bytesSent) / Math.max(1, after.delivered - before.delivered),
   };
@@ -197,10 +231,10 @@ async function measure(router: Child, agents: Child, servers: number) {
 try {
   console.log(`router bench: ${RATE} events/s, poll ${POLL_MS} ms, ${SECONDS} s per phase`);
   const loadAverage = loadavg()[0]!;
-  const base100 = await baseline(100);
+  const base100 = ONLY_PUSH ? null : await baseline(100);
   console.log('baseline 100:', JSON.stringify(base100));
-  const base1000 = await baseline(1_000);
-  console.log('baseline 1000:', JSON.stringify({ ...base1000, latency: base1000.latency }));
+  const base1000 = ONLY_PUSH ? null : await baseline(1_000);
+  console.log('baseline 1000:', JSON.stringify(base1000));
 
   const router = new Child(lib('router-server.ts'), [
     asUser(MYSQL, ROUTER_USER),
@@ -225,17 +259,17 @@ try {
   console.log('memory', { mem0, mem1k, mem10k, connected10kIdle });
 
   await agents.call('scale', 1_000);
-  const poll1k = await measure(router, agents, 1_000);
+  const poll1k = ONLY_PUSH ? null : await measure(router, agents, 1_000);
   console.log('poll 1k:', JSON.stringify(poll1k));
   await agents.call('scale', 10_000);
-  const poll10k = await measure(router, agents, 10_000);
+  const poll10k = ONLY_PUSH ? null : await measure(router, agents, 10_000);
   console.log('poll 10k:', JSON.stringify(poll10k));
 
   const bus = new AmqpBus({ urls: AMQP, topology: { exchange }, connectionName: 'ctlplane-bench-relay' });
   await bus.ready();
   const relay = startRelay(store, bus, await store.head());
   await router.call('switchToBus', { amqpUrl: AMQP, exchange, queue });
-  const push10k = await measure(router, agents, 10_000);
+  const push10k = await measure(router, agents, 10_000, relay);
   console.log('push 10k:', JSON.stringify(push10k));
   await relay.stop();
   await agents.stop();
@@ -244,6 +278,7 @@ try {
   await bus.deleteQueue(queue).catch(() => {});
   await bus.close();
 
+  if (!base100 || !base1000 || !poll1k || !poll10k) process.exit(0); // --only push: printed above
   renderRouterReport({
     limits: { maxConnections, othersHeld, baselineCap },
     loadAverage,

@@ -9,6 +9,7 @@ import { WsConnector } from '@ctlplane/adapters/ws';
 import { Agent } from '@ctlplane/core';
 import { serveIpc, summarize } from './router-ipc.js';
 import { type BenchTypes, benchKeyring, benchTypes } from './router-shared.js';
+import { LoopDelay } from './stage-clock.js';
 
 const [routerUrl, region] = process.argv.slice(2) as [string, string];
 const keys = benchKeyring();
@@ -17,6 +18,7 @@ const agents: Agent<BenchTypes>[] = [];
 let latencies: number[] = [];
 let received: number[] = []; // pairs: event id, receipt time
 let redeliveries = 0;
+const loop = new LoopDelay();
 
 function makeAgent(i: number) {
   const serverId = `hv-${i}`;
@@ -65,9 +67,11 @@ serveIpc({
     latencies = [];
     received = [];
     redeliveries = 0;
+    loop.take();
   },
   report: () => ({ ...summarize(latencies), redeliveries, received }),
   memory: () => process.memoryUsage().rss,
+  loop: () => loop.take(),
   exit: async () => {
     await Promise.all(agents.map((a) => a.stop()));
     setImmediate(() => process.exit(0));

@@ -15,12 +15,14 @@ export async function generate(
   store: BenchStore,
   o: { region: string; prefix: string; servers: number; rate: number; seconds: number },
   committed?: Map<number, number>,
-): Promise<{ appended: number; seconds: number }> {
+  seqs?: Map<number, number>,
+): Promise<{ appended: number; seconds: number; appendMs: number[] }> {
   const tickMs = 20;
   const per = Math.max(1, Math.round((o.rate * tickMs) / 1_000));
   const t0 = Date.now();
   const inflight = new Set<Promise<void>>();
   let appended = 0;
+  const appendMs: number[] = [];
   for (let k = 0; ; k++) {
     const due = t0 + k * tickMs;
     if (due - t0 >= o.seconds * 1_000) break;
@@ -33,18 +35,21 @@ export async function generate(
       region: o.region,
       serverId: `${o.prefix}${Math.floor(Math.random() * o.servers)}`,
     }));
+    const started = Date.now();
     const p: Promise<void> = store
       .append(batch)
       .then((events) => {
         appended += per;
         const now = Date.now();
+        appendMs.push(now - started);
         if (committed) for (const e of events) committed.set(e.id, now);
+        if (seqs) for (const e of events) seqs.set(e.id, e.seq);
       })
       .finally(() => inflight.delete(p));
     inflight.add(p);
   }
   await Promise.all(inflight);
-  return { appended, seconds: (Date.now() - t0) / 1_000 };
+  return { appended, seconds: (Date.now() - t0) / 1_000, appendMs };
 }
 
 /** Samples how many connections `user` holds, from MariaDB's own processlist. */

@@ -3,6 +3,7 @@
  * issue checked, and bench/results/router.json.
  */
 import { table, writeReport } from './report.js';
+import type { PushStages } from './router-stages.js';
 
 interface Lat {
   count: number;
@@ -35,8 +36,17 @@ interface Phase {
   /** CPU per process, % of one core. */
   cpu: Record<string, number>;
   appended: number;
+  /** Event loop delay per process over the measured window, ms. */
+  loop: Record<'router' | 'agents' | 'load', Lat2>;
+  /** The pushed path, stage by stage (pushed phase only). */
+  stages?: PushStages;
   agentsConnected: number;
   bytesPerEvent: number;
+}
+interface Lat2 {
+  p50: number;
+  p99: number;
+  max: number;
 }
 interface Mem {
   rss: number;
@@ -174,6 +184,21 @@ export function renderRouterReport(r: RouterBenchResult): void {
       ]),
     ),
     '',
+    table(
+      ['event loop delay p99 / max', 'router', 'agents', 'load + relay'],
+      (
+        [
+          ['polling, 1,000 agents', r.poll1k],
+          ['polling, 10,000 agents', r.poll10k],
+          ['pushed, 10,000 agents', r.push10k],
+        ] as const
+      ).map(([name, p]) => [
+        name,
+        ...(['router', 'agents', 'load'] as const).map((k) => `${ms(p.loop[k].p99)} / ${ms(p.loop[k].max)}`),
+      ]),
+    ),
+    '',
+    ...stageLines(r.push10k.stages),
     `Bytes sent per delivered event (frames, all agents): ${Math.round(r.poll10k.bytesPerEvent)} B polling, ${Math.round(r.push10k.bytesPerEvent)} B pushed. The agents process held ${mib(r.memory.agentsRss10k)} RSS for 10,000 agents.`,
   ].join('\n');
   writeReport({
@@ -195,6 +220,11 @@ export function renderRouterReport(r: RouterBenchResult): void {
       p99_ms_10k: r.poll10k.latency.p99,
       push_p50_ms_10k: r.push10k.latency.p50,
       push_p99_ms_10k: r.push10k.latency.p99,
+      push_commit_to_router_p99_ms_10k: r.push10k.stages?.commitToRouter.p99 ?? Number.NaN,
+      push_router_to_agent_p99_ms_10k: r.push10k.stages?.routerToAgent.p99 ?? Number.NaN,
+      push_relay_confirmed_p99_ms_10k: r.push10k.stages?.commitToConfirmed.p99 ?? Number.NaN,
+      router_loop_delay_p99_ms_push_10k: r.push10k.loop.router.p99,
+      router_loop_delay_p99_ms_poll_10k: r.poll10k.loop.router.p99,
       bytes_per_agent: Math.round(perAgentRss),
       heap_bytes_per_agent: Math.round(perAgentHeap),
       router_rss_bytes_10k: mem10k.rss,
@@ -205,6 +235,33 @@ export function renderRouterReport(r: RouterBenchResult): void {
       baseline_agents_refused_1000: r.base1000.count - r.base1000.connected,
     },
   });
+}
+
+/** The pushed path's stage table, or nothing when the phase did not record stages. */
+function stageLines(st: PushStages | undefined): string[] {
+  if (!st) return [];
+  const row = (name: string, l: Lat) => [name, l.count, ms(l.p50), ms(l.p99), ms(l.max)];
+  return [
+    table(
+      ['pushed path, 10,000 agents: stage', 'samples', 'p50', 'p99', 'max'],
+      [
+        row('append() call → commit (per batch of 20)', st.append),
+        row(
+          'commit → off the bus in the router (relay wake, feed read, publish, RabbitMQ)',
+          st.commitToRouter,
+        ),
+        row(
+          "router's bus consumer → agent's handler (dispatch, WebSocket, agents' process)",
+          st.routerToAgent,
+        ),
+        row(
+          "commit → relay's confirmed publish (for reference: after the broker's confirm)",
+          st.commitToConfirmed,
+        ),
+      ],
+    ),
+    '',
+  ];
 }
 
 function round(v: number): number {

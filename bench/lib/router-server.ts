@@ -10,6 +10,7 @@ import { WsTransportServer } from '@ctlplane/adapters/ws';
 import { BusInput, EventRouter, EventStore, StorePollInput } from '@ctlplane/core';
 import { serveIpc } from './router-ipc.js';
 import { benchKeyring, benchTypes } from './router-shared.js';
+import { LoopDelay, StageTimes } from './stage-clock.js';
 
 const [url, tablePrefix, region, pollMs] = process.argv.slice(2) as [string, string, string, string];
 const store = new EventStore({
@@ -31,6 +32,9 @@ const router = new EventRouter({
 const server = new WsTransportServer({ host: '127.0.0.1', port: 0, backlog: 4_096 });
 await router.listen(server);
 let bus: AmqpBus | null = null;
+const loop = new LoopDelay();
+/** When each event's first (placed) change came off the bus, before BusInput parsed it. */
+const fromBus = new StageTimes();
 
 function memory() {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -43,6 +47,8 @@ function memory() {
 serveIpc({
   url: () => server.url,
   stats: () => router.stats(),
+  loop: () => loop.take(),
+  stages: () => fromBus.take(),
   memory,
   cpu: () => process.cpuUsage(),
   switchToBus: async (arg) => {
@@ -54,6 +60,14 @@ serveIpc({
       connectionName: 'ctlplane-bench-router',
     });
     await bus.ready();
+    // Stamp each delivery as it comes off the bus, then hand it to BusInput as it was.
+    const subscribe = bus.subscribe.bind(bus);
+    bus.subscribe = (options, handler) =>
+      subscribe(options, (delivery) => {
+        const body = delivery.message.body as { id?: number; status?: string } | null;
+        if (typeof body?.id === 'number' && body.status === 'placed') fromBus.mark(body.id);
+        return handler(delivery);
+      });
     await router.useInput(new BusInput({ bus, queue, prefetch: 2_000 }));
     return router.inputKind;
   },

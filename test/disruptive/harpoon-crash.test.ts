@@ -42,24 +42,41 @@ function stream(client: HarpoonClient<TestSchemas>, callers: number) {
 /** Retryable during a crash: Harpoon unreachable, closing, or shedding load. */
 const RETRYABLE: CtlplaneErrorCode[] = ['UNAVAILABLE', 'CLOSED', 'BUSY'];
 
+/** How long one caller retries one event before it gives up (recorded as `GAVE_UP`). */
+const RETRY_FOR_MS = 60_000;
+/** How long after `stop()` a caller still retries the event it is on, so that it is acknowledged. */
+const STOP_GRACE_MS = 15_000;
+
 /**
  * Like `stream`, each event with an idempotency key, and a failed create retried with the same
- * key until it is acknowledged: the way a caller of the coalescing client rides out a crash.
+ * key until it is acknowledged: the way a caller of the coalescing client rides out a crash. A
+ * caller stops at a non-retryable error, or after retrying one event for `RETRY_FOR_MS` (or
+ * `STOP_GRACE_MS` past `stop()`): the test then fails on `codes`, it does not hang.
  */
 function keyedStream(client: HarpoonClient<TestSchemas>, callers: number, tag: string) {
   const acked = new Map<string, number>();
   const codes: Record<string, number> = {};
+  const count = (code: string) => {
+    codes[code] = (codes[code] ?? 0) + 1;
+  };
   let running = true;
+  let stoppedAt = Infinity;
   const loops = Array.from({ length: callers }, async (_, c) => {
     for (let i = 0; running; i++) {
       const key = `${tag}-${c}-${i}`;
+      const giveUpAt = Date.now() + RETRY_FOR_MS;
       for (;;) {
         try {
           acked.set(key, (await client.create(create(i, { idempotencyKey: key }))).id);
           break;
         } catch (err) {
-          const code = RETRYABLE.find((k) => isCtlplaneError(err, k)) ?? String(err);
-          codes[code] = (codes[code] ?? 0) + 1;
+          const code = RETRYABLE.find((k) => isCtlplaneError(err, k));
+          count(code ?? String(err));
+          if (!code) return;
+          if (Date.now() > Math.min(giveUpAt, stoppedAt + STOP_GRACE_MS)) {
+            count('GAVE_UP');
+            return;
+          }
           await sleep(50);
         }
       }
@@ -70,6 +87,7 @@ function keyedStream(client: HarpoonClient<TestSchemas>, callers: number, tag: s
     codes,
     stop: async () => {
       running = false;
+      stoppedAt = Math.min(stoppedAt, Date.now());
       await Promise.all(loops);
     },
   };

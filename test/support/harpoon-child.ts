@@ -19,23 +19,23 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Start a Harpoon process serving `port` with `token`; resolves once it listens. `appendDelayMs`
- * holds every group commit that long before it reaches MariaDB, so that writes are surely in flight
- * when the process is killed.
+ * Start a Harpoon process serving `port` with `token`; resolves once it listens. `answerDelayMs`
+ * holds every group commit's answer that long after it is committed, so that a kill can surely
+ * find writes committed but not yet answered.
  */
 export function startHarpoonProcess(o: {
   prefix: string;
   exchange: string;
   port: number;
   token: string;
-  appendDelayMs?: number;
+  answerDelayMs?: number;
 }): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', fixture, o.prefix, o.exchange, String(o.port), o.token],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, CTLPLANE_TEST_APPEND_DELAY_MS: String(o.appendDelayMs ?? 0) },
+      env: { ...process.env, CTLPLANE_TEST_ANSWER_DELAY_MS: String(o.answerDelayMs ?? 0) },
     },
   );
   return new Promise((res, rej) => {

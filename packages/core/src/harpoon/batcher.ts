@@ -11,6 +11,8 @@ import { BusyError, ClosedError } from '../errors.js';
 interface Pending<I, O> {
   readonly item: I;
   readonly weight: number;
+  /** When it was submitted (`performance.now()`). */
+  readonly at: number;
   readonly resolve: (o: O) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -34,8 +36,24 @@ export interface BatcherOptions<I, O> {
   maxBatchWeight?: number;
   /** The weight of one item, e.g. its bytes on the wire (default: 0). */
   weigh?: (item: I) => number;
+  /**
+   * How long an item may wait for its batch to start, in ms: one still queued by then (behind
+   * `concurrency` calls in flight) fails with `expired(waitedMs)` and never runs. Default: no bound.
+   */
+  maxWaitMs?: number;
+  /** The error of an item that waited past `maxWaitMs`. */
+  expired?: (waitedMs: number) => Error;
   /** Runs one batch; returns one result per item (an Error result rejects that item only). */
-  run: (items: readonly I[]) => Promise<readonly (O | Error)[]>;
+  run: (items: readonly I[], batch: BatchInfo) => Promise<readonly (O | Error)[]>;
+}
+
+/** What a batch's `run` is told besides its items. */
+export interface BatchInfo {
+  /**
+   * When its oldest item reaches `maxWaitMs` since it was submitted, as a `performance.now()`
+   * time (Infinity without `maxWaitMs`): the end of the earliest caller's time budget.
+   */
+  readonly deadline: number;
 }
 
 /** @internal Coalesces submitted items into batches. */
@@ -46,6 +64,7 @@ export class Batcher<I, O> {
   #inFlight = 0;
   #pending = 0;
   #timer: NodeJS.Timeout | null = null;
+  #expiry: NodeJS.Timeout | null = null;
   #closed = false;
   #batches = 0;
   #idle: (() => void)[] = [];
@@ -57,6 +76,11 @@ export class Batcher<I, O> {
   /** Items queued or in flight. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Items that can still be submitted before `submit` answers `BusyError`. */
+  get room(): number {
+    return this.#o.maxPending - this.#pending;
   }
 
   /** Backend calls made so far. */
@@ -75,11 +99,46 @@ export class Batcher<I, O> {
     const weight = this.#o.weigh?.(item) ?? 0;
     this.#pending++;
     return new Promise<O>((resolve, reject) => {
-      this.#queue.push({ item, weight, resolve, reject });
+      this.#queue.push({ item, weight, at: performance.now(), resolve, reject });
       this.#queuedWeight += weight;
       if (this.#full()) this.#drain();
       else this.#timer ??= setTimeout(() => this.#drain(), this.#o.lingerMs);
+      this.#armExpiry();
     });
+  }
+
+  /**
+   * One timer for the whole queue, set for its oldest item: items share `maxWaitMs` and leave in
+   * order, so the expired ones are always at the front.
+   */
+  #armExpiry(): void {
+    const max = this.#o.maxWaitMs;
+    const head = this.#queue[0];
+    if (max === undefined || this.#expiry || !head) return;
+    this.#expiry = setTimeout(
+      () => {
+        this.#expiry = null;
+        this.#expire();
+        this.#armExpiry();
+      },
+      Math.max(0, head.at + max - performance.now()),
+    );
+  }
+
+  /** Fail the queued items that waited `maxWaitMs` or more; they never run. */
+  #expire(): void {
+    const max = this.#o.maxWaitMs;
+    if (max === undefined) return;
+    const now = performance.now();
+    let n = 0;
+    while (n < this.#queue.length && now - this.#queue[n]!.at >= max) n++;
+    if (n === 0) return;
+    const gone = this.#queue.splice(0, n);
+    for (const p of gone) {
+      this.#queuedWeight -= p.weight;
+      p.reject(this.#o.expired?.(now - p.at) ?? new Error(`${this.#o.name}: waited over ${max} ms`));
+    }
+    this.#settled(n);
   }
 
   /** A whole batch is queued: waiting longer cannot make it larger. */
@@ -114,6 +173,7 @@ export class Batcher<I, O> {
   #drain(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#expire();
     while (this.#queue.length > 0 && this.#inFlight < this.#o.concurrency) {
       const batch = this.#take();
       this.#inFlight++;
@@ -121,11 +181,25 @@ export class Batcher<I, O> {
       void this.#runBatch(batch);
     }
     // Whatever could not start waits for a slot; the next completion drains again.
+    if (this.#queue.length === 0 && this.#expiry) {
+      clearTimeout(this.#expiry);
+      this.#expiry = null;
+    }
+  }
+
+  /** `n` items left the batcher (answered or expired). */
+  #settled(n: number): void {
+    this.#pending -= n;
+    if (this.#pending === 0) for (const r of this.#idle.splice(0)) r();
   }
 
   async #runBatch(batch: Pending<I, O>[]): Promise<void> {
     try {
-      const results = await this.#o.run(batch.map((p) => p.item));
+      const deadline = batch[0]!.at + (this.#o.maxWaitMs ?? Infinity);
+      const results = await this.#o.run(
+        batch.map((p) => p.item),
+        { deadline },
+      );
       batch.forEach((p, i) => {
         const r = results[i];
         if (r instanceof Error) p.reject(r);
@@ -135,12 +209,11 @@ export class Batcher<I, O> {
       for (const p of batch) p.reject(err);
     } finally {
       this.#inFlight--;
-      this.#pending -= batch.length;
       if (this.#queue.length > 0) {
         if (this.#full() || this.#closed) this.#drain();
         else this.#timer ??= setTimeout(() => this.#drain(), this.#o.lingerMs);
       }
-      if (this.#pending === 0) for (const r of this.#idle.splice(0)) r();
+      this.#settled(batch.length);
     }
   }
 }

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import type { MessageBus } from '../bus/message-bus.js';
-import { ValidationError } from '../errors.js';
+import { BusyError, ValidationError } from '../errors.js';
 import type {
   ClaimInput,
   EventPage,
@@ -31,6 +31,9 @@ import type { ParkedChange, RelayCursorStore } from './cursor-store.js';
 import { type BatchOptions, harpoonOptionsSchema, type RelaySettings } from './harpoon-options.js';
 import { OutboxRelay, type OutboxRelayEvents } from './outbox-relay.js';
 import { SingleFlight } from './single-flight.js';
+
+/** Back-off suggested to a coalesced request refused as a whole, as the queue's own `BusyError`. */
+const BUSY_RETRY_MS = 50;
 
 /** Events Harpoon emits (its relay's events included). */
 export interface HarpoonEvents extends OutboxRelayEvents {
@@ -192,6 +195,24 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
     // Validated once, here: a bad request fails alone, and its batch appends the records unchecked.
     const record = this.#store.prepare(event);
     return this.#busy('create', this.#creates.submit(record));
+  }
+
+  /**
+   * @internal Admit `n` writes of `kind` that arrive together (one coalesced HTTP request), or
+   * refuse all of them with `BusyError` before any starts. Admitted when they leave at least as
+   * much room in the queue as they take (or the queue is empty and they fit): one request takes at
+   * most half of what is free, so a few large requests cannot fill the queue shared by every
+   * caller and make the others `BUSY`.
+   */
+  admit(kind: 'create' | 'transition', n: number): void {
+    const queue = kind === 'create' ? this.#creates : this.#transitions;
+    const room = queue.room;
+    if (n <= room / 2 || (queue.pending === 0 && n <= room)) return;
+    this.emit('harpoon:busy', { kind, pending: this.stats.pending });
+    throw new BusyError(
+      `Harpoon ${kind}s: ${n} coalesced writes refused, ${room} free in the queue (one request may take at most half of it)`,
+      BUSY_RETRY_MS,
+    );
   }
 
   createMany(events: readonly NewEventOf<M>[]): Promise<EventOf<M>[]> {

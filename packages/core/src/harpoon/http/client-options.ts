@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { parseOrThrow } from '../../validation.js';
-import { MAX_HTTP_BATCH } from './server-options.js';
+import { HTTP_DEFAULTS, MAX_HTTP_BATCH } from './server-options.js';
 
 const MIB = 1024 * 1024;
 
@@ -37,13 +37,17 @@ export interface HarpoonCoalesceOptions {
   /** Most calls in one request (default 500; at most 5,000, what Harpoon accepts in one body). */
   maxBatch?: number;
   /**
-   * Most bytes of JSON in one request (default 1 MiB); keep it under Harpoon's `maxBodyBytes`
-   * (default 8 MiB). A single call larger than this still travels, alone.
+   * Most bytes in one request's body, envelope included (default 1 MiB; at most 8 MiB, Harpoon's
+   * default `maxBodyBytes`). Against a Harpoon with a smaller `maxBodyBytes`, a request it refuses
+   * as too large (413) is sent again as two halves; a single call larger than either limit still
+   * travels alone, and gets the error it gets uncoalesced.
    */
   maxBatchBytes?: number;
   /**
    * Requests of one kind in flight at once (default 8). While they are, new calls wait and
-   * gather into the next request: under load the batches grow instead of the requests.
+   * gather into the next request: under load the batches grow instead of the requests. A call
+   * still waiting when its `timeoutMs` runs out fails with a `transient` `UnavailableError`,
+   * never sent.
    */
   maxInFlight?: number;
   /** Calls waiting or in flight, per kind, before a call fails with `BusyError` (default 10,000). */
@@ -56,13 +60,16 @@ export interface HarpoonClientOptions {
   url: string;
   /** This service's bearer token. */
   token: string;
-  /** Per-request timeout in ms (default 30,000; long-polls add their wait). */
+  /**
+   * Time budget of each call in ms (default 30,000; long-polls add their wait). A coalesced call's
+   * budget starts when it is made: time waiting for its request counts.
+   */
   timeoutMs?: number;
   /**
    * Connections to Harpoon at once (default 64): one `node:http` (or `node:https`) `Agent` per
-   * client with keep-alive, so connections are reused across calls and closed by the client
-   * before Harpoon's keep-alive timeout. A request beyond them waits for a free connection
-   * (within its timeout). Each waiting feed long-poll holds one.
+   * client with keep-alive, so connections are reused across calls; one idle for 4 s is closed by
+   * the client, a second before Harpoon closes it. A request beyond them waits for a free
+   * connection (within its timeout). Each waiting feed long-poll holds one.
    */
   maxSockets?: number;
   /**
@@ -78,12 +85,7 @@ const coalesceSchema = z
   .object({
     windowMs: z.number().min(0).max(1_000).default(C.windowMs),
     maxBatch: z.number().int().min(1).max(MAX_HTTP_BATCH).default(C.maxBatch),
-    maxBatchBytes: z
-      .number()
-      .int()
-      .min(1_024)
-      .max(64 * MIB)
-      .default(C.maxBatchBytes),
+    maxBatchBytes: z.number().int().min(1_024).max(HTTP_DEFAULTS.maxBodyBytes).default(C.maxBatchBytes),
     maxInFlight: z.number().int().min(1).max(1_024).default(C.maxInFlight),
     maxPending: z.number().int().min(1).max(1_000_000).default(C.maxPending),
   })

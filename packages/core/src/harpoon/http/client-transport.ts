@@ -1,10 +1,14 @@
 /**
  * The HTTP transport of {@link HarpoonClient}: `node:http` (or `node:https`) requests through one
  * keep-alive `Agent` per client, so connections are pooled and reused rather than opened per
- * call. Node's agent reads Harpoon's `Keep-Alive: timeout=…` answer header and drops an idle
- * connection a second before Harpoon would, so a reused connection is not one the server is
- * closing. Chosen over the platform `fetch`, whose pool (undici's global dispatcher) cannot be
- * configured without the `undici` package, and which costs the caller more CPU per request.
+ * call. The agent drops a connection idle for `IDLE_SOCKET_MS`, a second before Harpoon closes it
+ * (`KEEP_ALIVE_TIMEOUT_MS`), so a request is not written on a connection the server is closing:
+ * that race ends in ECONNRESET with the outcome unknown, a non-transient failure of every call in
+ * the request. Node 20's agent does read the server's `Keep-Alive: timeout=…` hint, but applies it
+ * only when shorter than the agent's own `timeout`: without one, idle connections never time out on
+ * the client's side. Chosen over the platform `fetch`, whose pool (undici's global dispatcher)
+ * cannot be configured without the `undici` package, and which costs the caller more CPU per
+ * request.
  *
  * @module
  */
@@ -12,6 +16,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { UnavailableError } from '../../errors.js';
 import { maskSecrets } from '../../logger.js';
+import { KEEP_ALIVE_TIMEOUT_MS } from './server-options.js';
 
 /** @internal An answer: its status and its body parsed as JSON (null when it is not JSON). */
 export interface HttpAnswer {
@@ -21,6 +26,14 @@ export interface HttpAnswer {
 
 /** Failures before a byte of the request left: the call certainly had no effect. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * @internal How long a pooled connection may stay idle before the client closes it: a second before
+ * Harpoon does (`KEEP_ALIVE_TIMEOUT_MS`), as Node's agent does with a server's hint. On a socket in
+ * use the agent's `timeout` only emits `timeout` on the request, which nothing here listens to: a
+ * long-poll or a slow answer is bounded by the request's own deadline, not by this.
+ */
+export const IDLE_SOCKET_MS = KEEP_ALIVE_TIMEOUT_MS - 1_000;
 
 /** @internal Sends requests to one Harpoon over a pool of kept-alive connections. */
 export class HttpTransport {
@@ -36,7 +49,7 @@ export class HttpTransport {
     this.#auth = `Bearer ${token}`;
     const tls = this.#url.protocol === 'https:';
     // LIFO: the most recently used connections are reused, the others idle out.
-    const pool = { keepAlive: true, maxSockets, scheduling: 'lifo' as const };
+    const pool = { keepAlive: true, maxSockets, scheduling: 'lifo' as const, timeout: IDLE_SOCKET_MS };
     this.#agent = tls ? new HttpsAgent(pool) : new HttpAgent(pool);
     this.#request = tls ? (httpsRequest as typeof httpRequest) : httpRequest;
   }

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { deadline } from '../../deadline.js';
-import { type BusyError, isCtlplaneError, UnavailableError } from '../../errors.js';
+import { type BusyError, ClosedError, isCtlplaneError, ValidationError } from '../../errors.js';
 import type {
   ClaimInput,
   EventPage,
@@ -18,35 +18,24 @@ import type {
   TransitionOutcome,
 } from '../../events/model.js';
 import type { EventTypeMap } from '../../events/registry.js';
-import { wireEventSchema } from '../../events/wire.js';
 import { sleep } from '../../retry.js';
 import type { EventOf, NewEventOf } from '../../store/event-store-types.js';
 import { type FollowOptions, limitOf } from '../../store/follow.js';
 import { parseOrThrow } from '../../validation.js';
 import type { HarpoonApi } from '../api.js';
-import { Batcher } from '../batcher.js';
+import type { Batcher } from '../batcher.js';
+import { eachBatcher } from './client-each.js';
 import {
   type HarpoonClientOptions,
   type HarpoonClientSettings,
   type HarpoonCoalesceOptions,
   parseClientOptions,
 } from './client-options.js';
-import { HttpTransport } from './client-transport.js';
+import { type HttpAnswer, HttpTransport } from './client-transport.js';
+import { event, events, feedPage, jsonOf, outcomes, search } from './client-wire.js';
 import { decodeError } from './error-codec.js';
 
 export type { HarpoonClientOptions, HarpoonCoalesceOptions };
-
-// Bounds first (a page or batch is at most 10,000): zod then refuses an oversized list before
-// parsing its items, instead of collecting an issue per bad item (GHSA-mrhx-c7xc-m3w5).
-const MAX_ITEMS = 10_000;
-const events = z.object({ events: z.array(wireEventSchema).max(MAX_ITEMS) });
-const feedPage = events.extend({ cursor: z.number(), more: z.boolean().optional() });
-const event = z.object({ event: wireEventSchema });
-const outcome = z.union([
-  z.object({ ok: z.literal(true), event: wireEventSchema }),
-  z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }).loose() }),
-]);
-const outcomes = z.object({ outcomes: z.array(outcome).max(MAX_ITEMS) });
 
 /**
  * Talks to a {@link HarpoonHttpServer}. Errors come back typed (`ValidationError` with its issues,
@@ -63,7 +52,8 @@ const outcomes = z.object({ outcomes: z.array(outcome).max(MAX_ITEMS) });
  * sends one request per call, as before.
  *
  * Connections: a keep-alive pool of at most `maxSockets` per client (a `node:http` Agent). Call
- * `close()` when done to release them (idle ones do not keep the process alive).
+ * `close()` when done: it waits for the writes in flight, then releases the connections (idle
+ * ones do not keep the process alive).
  *
  * @example
  * ```ts
@@ -78,17 +68,33 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
   readonly #http: HttpTransport;
   readonly #creates: Batcher<string, EventOf<M>> | null;
   readonly #transitions: Batcher<string, EventOf<M>> | null;
+  /** Uncoalesced writes in flight, which `close()` waits for. */
+  readonly #writes = new Set<Promise<unknown>>();
+  #closed: Promise<void> | null = null;
 
   /** @param options - where Harpoon is, this service's token, coalescing; validated here */
   constructor(options: HarpoonClientOptions) {
     this.#o = parseClientOptions(options);
     this.#http = new HttpTransport(this.#o.url, this.#o.token, this.#o.maxSockets);
-    this.#creates = this.#coalescer('creates', '/v1/events');
-    this.#transitions = this.#coalescer('transitions', '/v1/transitions');
+    const post = (path: string, body: string, ms: number) => this.#send('POST', path, body, ms);
+    this.#creates = eachBatcher('HarpoonClient creates', '/v1/events', this.#o, post);
+    this.#transitions = eachBatcher('HarpoonClient transitions', '/v1/transitions', this.#o, post);
   }
 
+  /**
+   * Create one event. Coalesced (the default), the call waits up to `coalesce.windowMs` for
+   * company before its request leaves, and longer while `coalesce.maxInFlight` requests of its
+   * kind are out, all within `timeoutMs`; with `coalesce.maxPending` calls already waiting it
+   * fails at once with a `BusyError` of the client's own, before anything is sent.
+   *
+   * @throws ValidationError, BusyError, UnavailableError (`transient` when nothing was sent),
+   *   ClosedError after `close()`
+   */
   async create(e: NewEventOf<M>): Promise<EventOf<M>> {
-    if (this.#creates) return this.#creates.submit(JSON.stringify(e));
+    this.#open();
+    const json = this.#creates ? jsonOf(e) : undefined;
+    // A value JSON cannot carry goes alone, to get the very error it gets uncoalesced.
+    if (this.#creates && json !== undefined) return this.#creates.submit(json);
     return (await this.#call('POST', '/v1/events', event, { event: e })).event as unknown as EventOf<M>;
   }
 
@@ -97,8 +103,16 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
       .events as unknown as EventOf<M>[];
   }
 
+  /**
+   * Compare-and-set transition of one event. Coalesced as `create` is (see there: the window, the
+   * wait behind requests in flight within `timeoutMs`, the client's own `BusyError`).
+   *
+   * @throws ConflictError when the event is not in the expected state, and as `create`
+   */
   async transition(input: TransitionInput): Promise<EventOf<M>> {
-    if (this.#transitions) return this.#transitions.submit(JSON.stringify(input));
+    this.#open();
+    const json = this.#transitions ? jsonOf(input) : undefined;
+    if (this.#transitions && json !== undefined) return this.#transitions.submit(json);
     return (await this.#call('POST', '/v1/transitions', event, { transition: input }))
       .event as unknown as EventOf<M>;
   }
@@ -198,40 +212,28 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
   }
 
   /**
-   * Send the calls waiting to be coalesced, wait for every coalesced call to finish, then close
-   * the client's connections (reads in flight fail). Later calls fail with `ClosedError`.
+   * Stop taking calls (later ones fail with `ClosedError`), send the calls waiting to be
+   * coalesced, wait for every write in flight, coalesced or not, then close the client's
+   * connections (reads in flight, feed long-polls among them, fail). Bounded: every write ends
+   * within its `timeoutMs`. Idempotent.
    */
-  async close(): Promise<void> {
-    await Promise.all([this.#creates?.close(), this.#transitions?.close()]);
-    this.#http.close();
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await Promise.all([
+        this.#creates?.close(),
+        this.#transitions?.close(),
+        Promise.allSettled([...this.#writes]),
+      ]);
+      this.#http.close();
+    })();
+    return this.#closed;
   }
 
-  /** The coalescer of one kind of write, or null when coalescing is off. */
-  #coalescer(kind: string, path: string): Batcher<string, EventOf<M>> | null {
-    const c = this.#o.coalesce;
-    if (!c) return null;
-    return new Batcher<string, EventOf<M>>({
-      name: `HarpoonClient ${kind}`,
-      maxBatch: c.maxBatch,
-      lingerMs: c.windowMs,
-      concurrency: c.maxInFlight,
-      maxPending: c.maxPending,
-      maxBatchWeight: c.maxBatchBytes,
-      weigh: (json) => Buffer.byteLength(json),
-      run: async (items) => {
-        const body = `{"each":[${items.join(',')}]}`;
-        const out = await this.#call('POST', path, outcomes, body);
-        if (out.outcomes.length !== items.length) {
-          throw new UnavailableError(
-            `Harpoon answered ${out.outcomes.length} outcomes to ${items.length} coalesced calls`,
-          );
-        }
-        return out.outcomes.map((o) => (o.ok ? (o.event as unknown as EventOf<M>) : decodeError(0, o)));
-      },
-    });
+  #open(): void {
+    if (this.#closed) throw new ClosedError('HarpoonClient');
   }
 
-  /** One request; `body` is sent as JSON (a string: already JSON). */
+  /** One request of a caller: refused once closed; a write is tracked until it ends. */
   async #call<S extends z.ZodType>(
     method: string,
     path: string,
@@ -240,22 +242,43 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
     waitMs = 0,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
+    this.#open();
+    let json: string | undefined;
+    if (body !== undefined) {
+      json = jsonOf(body);
+      if (json === undefined) {
+        const rule = 'not representable as JSON (a BigInt, a cycle, a function)';
+        throw new ValidationError(`invalid body: ${rule}`, [{ path: 'body', message: rule }]);
+      }
+    }
+    const answer = this.#send(method, path, json, this.#o.timeoutMs + waitMs, signal);
+    if (method === 'POST') {
+      this.#writes.add(answer);
+      void answer.then(
+        () => this.#writes.delete(answer),
+        () => this.#writes.delete(answer),
+      );
+    }
+    const res = await answer;
+    if (res.status < 200 || res.status > 299) throw decodeError(res.status, res.json);
+    return parseOrThrow(schema, res.json, `Harpoon response to ${method} ${path.split('?')[0]}`);
+  }
+
+  /** One request within `ms`, or until `signal` aborts; resolves with the answer whatever its status. */
+  async #send(
+    method: string,
+    path: string,
+    json: string | undefined,
+    ms: number,
+    signal?: AbortSignal,
+  ): Promise<HttpAnswer> {
     // A plain timer, not AbortSignal.timeout inside AbortSignal.any: Node 20 can collect that one
     // before it fires (see deadline.ts). It also ends the request when the caller's signal aborts.
-    const until = deadline(this.#o.timeoutMs + waitMs, signal);
+    const until = deadline(ms, signal);
     try {
-      const json = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
-      const res = await this.#http.send(method, path, json, until.signal);
-      if (res.status < 200 || res.status > 299) throw decodeError(res.status, res.json);
-      return parseOrThrow(schema, res.json, `Harpoon response to ${method} ${path.split('?')[0]}`);
+      return await this.#http.send(method, path, json, until.signal);
     } finally {
       until.clear();
     }
   }
-}
-
-function search(values: Record<string, unknown>): string {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== null) p.set(k, String(v));
-  return p.toString();
 }

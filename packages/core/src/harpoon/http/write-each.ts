@@ -37,17 +37,22 @@ function asItemError(err: unknown): unknown {
 
 /**
  * @internal Run `one(item)` for every item of a coalesced body, all started in this turn, and
- * answer their outcomes in order. Items that failed on Harpoon's side (5xx) are logged as a failed
+ * answer their outcomes in order; refused as a whole (`BusyError`) when Harpoon's queue of `kind`
+ * has too little room for them. Items that failed on Harpoon's side (5xx) are logged as a failed
  * request would be; their callers get the generic message only.
  */
 export async function runEach(
   harpoon: Harpoon,
   body: unknown,
+  kind: 'create' | 'transition',
   one: (h: Harpoon, item: unknown) => Promise<unknown>,
   errors: RateLimitedLog | undefined,
   path: string,
 ): Promise<{ outcomes: WireOutcome[] }> {
   const { each } = parseOrThrow(eachBody, body, 'body');
+  // All or none, before any item starts: 429 BUSY for the whole request when it would take more
+  // than its share of the queue (see Harpoon.admit), never some items queued and others refused.
+  harpoon.admit(kind, each.length);
   // `one` is async: each call runs up to its first await (parse, validate, queue) before the next
   // starts, so every item reaches the group commit's queue in this turn, before its linger fires.
   const settled = await Promise.allSettled(each.map((item) => one(harpoon, item)));

@@ -45,14 +45,14 @@ const oneOrBatchRoute = (
   scope: HarpoonScope,
   status: number,
   batchKey: string,
-  write: { many: Write; one: Write; item: Write },
+  write: { kind: 'create' | 'transition'; many: Write; one: Write; item: Write },
 ): Route => ({
   method: 'POST',
   pattern: new RegExp(`^${path}$`),
   scope,
   handle: async ({ harpoon, body, errors }: RouteContext) => {
     if (has(body, 'each')) {
-      return { status: 200, body: await runEach(harpoon, body, write.item, errors, path) };
+      return { status: 200, body: await runEach(harpoon, body, write.kind, write.item, errors, path) };
     }
     return { status, body: await (has(body, batchKey) ? write.many : write.one)(harpoon, body) };
   },
@@ -61,6 +61,7 @@ const oneOrBatchRoute = (
 /** @internal */
 export const WRITE_ROUTES: readonly Route[] = [
   oneOrBatchRoute('/v1/events', 'events:create', 201, 'events', {
+    kind: 'create',
     many: async (h, b) => {
       const { events } = parseOrThrow(manyEvents, b, 'body');
       return { events: (await h.createMany(events as NewEventOf<never>[])).map(wire) };
@@ -72,6 +73,7 @@ export const WRITE_ROUTES: readonly Route[] = [
     item: async (h, e) => wire(await h.create(e as NewEventOf<never>)),
   }),
   oneOrBatchRoute('/v1/transitions', 'events:transition', 200, 'transitions', {
+    kind: 'transition',
     many: async (h, b) => {
       const { transitions } = parseOrThrow(manyTransitions, b, 'body');
       return { outcomes: (await h.transitionMany(transitions)).map(encodeOutcome) };

@@ -7,7 +7,9 @@
  * `--only push`: the pushed phase alone, printed, nothing written (to iterate on the pushed path).
  *
  * Env: CTLPLANE_MYSQL_URL, CTLPLANE_AMQP_URL, CTLPLANE_BENCH_ROUTER_SECONDS (default 20),
- * CTLPLANE_BENCH_ROUTER_POLL_MS (default 1000).
+ * CTLPLANE_BENCH_ROUTER_POLL_MS (default 1000), CTLPLANE_BENCH_RELAY_IN_FLIGHT (the relay's
+ * maxInFlight, default 4 as Harpoon's), CTLPLANE_BENCH_CHILD_NODE_ARGS (Node flags for the router
+ * and agents processes, e.g. '--cpu-prof --cpu-prof-dir=/tmp/p').
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -144,6 +146,23 @@ function missingOf(rep: Report, committed: Map<number, number>, from: number, to
 
 type Loop = { p50: number; p99: number; max: number };
 
+/** How long the relay's feed reads and publishes (until the broker's confirms) take, ms. */
+const relayCalls = { read: [] as number[], publish: [] as number[] };
+function timeRelayCalls(s: typeof store, b: AmqpBus): void {
+  const timed =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>, into: number[]) =>
+    async (...a: A): Promise<R> => {
+      const t = performance.now();
+      try {
+        return await fn(...a);
+      } finally {
+        into.push(performance.now() - t);
+      }
+    };
+  s.readFeed = timed(s.readFeed.bind(s), relayCalls.read) as typeof s.readFeed;
+  b.publishMany = timed(b.publishMany.bind(b), relayCalls.publish);
+}
+
 /** Load at the current number of agents, measured after a warm-up; with the relay, per stage. */
 async function measure(router: Child, agents: Child, servers: number, relay?: OutboxRelay) {
   const sampler = new ProcesslistSampler(admin, ROUTER_USER);
@@ -164,6 +183,8 @@ async function measure(router: Child, agents: Child, servers: number, relay?: Ou
   await router.call('loop');
   await router.call('stages');
   loadLoop.take();
+  relayCalls.read.length = 0;
+  relayCalls.publish.length = 0;
   const tReset = Date.now();
   const cpu = cpuMeter({
     router: router.proc.pid!,
@@ -199,6 +220,8 @@ async function measure(router: Child, agents: Child, servers: number, relay?: Ou
         published,
         fromBus: await router.call<number[]>('stages'),
         agentReceived: rep.received,
+        relayReadMs: relayCalls.read,
+        relayPublishMs: relayCalls.publish,
       })
     : undefined;
   const perS = (k: keyof RouterStats['dbQueries']) => (after.dbQueries[k] - before.dbQueries[k]) / seconds;
@@ -267,6 +290,7 @@ try {
 
   const bus = new AmqpBus({ urls: AMQP, topology: { exchange }, connectionName: 'ctlplane-bench-relay' });
   await bus.ready();
+  timeRelayCalls(store, bus);
   const relay = startRelay(store, bus, await store.head());
   await router.call('switchToBus', { amqpUrl: AMQP, exchange, queue });
   const push10k = await measure(router, agents, 10_000, relay);

@@ -50,6 +50,8 @@ export class Child {
         process.execPath,
         '--expose-gc',
         '--max-old-space-size=8192',
+        // Diagnostics for every child, e.g. '--trace-gc' or '--cpu-prof --cpu-prof-dir=/tmp/p'.
+        ...(process.env.CTLPLANE_BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         '--import',
         'tsx',
         script,

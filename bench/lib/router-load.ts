@@ -94,6 +94,7 @@ export function startRelay(store: BenchStore, bus: MessageBus, from: number): Ou
     cursors,
     pollMs: 50,
     batchSize: 1_000,
+    maxInFlight: Number(process.env.CTLPLANE_BENCH_RELAY_IN_FLIGHT ?? 4),
   });
   relay.on('relay:error', (e) => console.error('relay error (retrying):', e.error.message));
   relay.start();

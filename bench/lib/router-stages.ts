@@ -18,6 +18,9 @@ export interface PushStages {
   commitToRouter: Lat;
   /** The router's bus consumer to the agent's handler (dispatch, WebSocket, agents' process). */
   routerToAgent: Lat;
+  /** Inside the relay, per call: a feed read, and a page's publish until the broker confirmed it. */
+  relayRead: Lat;
+  relayPublish: Lat;
 }
 
 /** Inputs, all `Date.now()` times on one machine. */
@@ -31,6 +34,8 @@ export interface StageInputs {
   /** Flat pairs (id, time): off the bus in the router; into the agent's handler. */
   fromBus: readonly number[];
   agentReceived: readonly number[];
+  relayReadMs: readonly number[];
+  relayPublishMs: readonly number[];
 }
 
 /** Per-stage summaries of the events that reached an agent. */
@@ -55,6 +60,8 @@ export function pushStages(x: StageInputs): PushStages {
     commitToConfirmed: summarize(confirmed),
     commitToRouter: summarize(toRouter),
     routerToAgent: summarize(toAgent),
+    relayRead: summarize(x.relayReadMs),
+    relayPublish: summarize(x.relayPublishMs),
   };
 }
 

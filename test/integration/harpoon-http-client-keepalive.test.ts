@@ -3,35 +3,22 @@
  * connection before Harpoon does, so that no request is written on a connection the server is
  * closing (ECONNRESET, outcome unknown); a connection in use is not cut by that idle timeout.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HarpoonClient } from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KEEP_ALIVE_TIMEOUT_MS } from '../../packages/core/src/harpoon/http/server-options.js';
+import { cleanupAfterEach, listenPlain } from './fixtures/harpoon-http-kit.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-});
+const onCleanup = cleanupAfterEach();
 
-/** A bare HTTP server with Harpoon's keep-alive timeout and this handler, closed after the test. */
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-  const server = createServer(handler);
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return server;
-}
+/** A bare HTTP server on 127.0.0.1 with this handler, closed after the test. */
+const listen = async (handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> =>
+  (await listenPlain(onCleanup, handler, KEEP_ALIVE_TIMEOUT_MS)).server;
 
 function client(server: Server) {
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const c = new HarpoonClient({ url, token: 'keepalive-token-0123456789' });
-  closers.push(() => c.close());
+  onCleanup(() => c.close());
   return c;
 }
 

@@ -4,7 +4,7 @@
  * a call from the moment it is made, time queued included; `close()` waits for the writes in
  * flight and refuses later calls; one malformed outcome fails only its own call.
  */
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import {
   ClosedError,
   HarpoonClient,
@@ -12,35 +12,28 @@ import {
   UnavailableError,
   ValidationError,
 } from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { create, type TestSchemas } from '../contract/event-store.fixtures.js';
-import { countingProxy, serverPerTest, TOKEN } from './fixtures/harpoon-http-kit.js';
+import {
+  cleanupAfterEach,
+  countingProxy,
+  listenPlain,
+  serverPerTest,
+  TOKEN,
+} from './fixtures/harpoon-http-kit.js';
 
 const served = serverPerTest();
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-});
+const onCleanup = cleanupAfterEach();
 
 function client(url: string, options: Omit<HarpoonClientOptions, 'url' | 'token'> = {}) {
   const c = new HarpoonClient<TestSchemas>({ url, token: TOKEN, ...options });
-  closers.push(() => c.close());
+  onCleanup(() => c.close());
   return c;
 }
 
-/** A plain HTTP server on 127.0.0.1 with this handler, closed after the test. */
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-  const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return server;
-}
+/** A bare HTTP server on 127.0.0.1 with this handler, closed after the test. */
+const listen = async (handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> =>
+  (await listenPlain(onCleanup, handler)).server;
 const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as { port: number }).port}`;
 
 const settle = <T>(p: Promise<T>) =>
@@ -59,7 +52,7 @@ describe('HarpoonClient request bodies', () => {
   it('keeps each body within maxBatchBytes, the envelope and commas included', async () => {
     const s = await served();
     const proxy = await countingProxy(s.server.url);
-    closers.push(proxy.close);
+    onCleanup(proxy.close);
     const c = client(proxy.url, { coalesce: { windowMs: 20, maxBatchBytes: 4_096 } });
     // Two events of 2,048 bytes: 4,096 of items, 4,108 with `{"each":[`, `,` and `]}`.
     await Promise.all([c.create(eventOf(2_048, 1)), c.create(eventOf(2_048, 2))]);
@@ -71,7 +64,7 @@ describe('HarpoonClient request bodies', () => {
   it('re-sends a batch Harpoon refuses as too large (413) in halves; a single event too large gets the error it gets alone', async () => {
     const s = await served({ maxBodyBytes: 8_192 });
     const proxy = await countingProxy(s.server.url);
-    closers.push(proxy.close);
+    onCleanup(proxy.close);
     const c = client(proxy.url, { coalesce: { windowMs: 20 } });
     // Eight events of 3,000 bytes: one body of ~24 KB, refused; halves of 12 KB, refused; quarters fit.
     const made = await Promise.all(Array.from({ length: 8 }, (_, i) => c.create(eventOf(3_000, i))));
@@ -123,7 +116,7 @@ describe('HarpoonClient time budget and close', () => {
   it('close() waits for the writes in flight, coalesced or not, and refuses every later call', async () => {
     const s = await served();
     const slow = await countingProxy(s.server.url, { answerDelayMs: 200 });
-    closers.push(slow.close);
+    onCleanup(slow.close);
     const c = client(slow.url, { coalesce: { windowMs: 0 } });
     const plain = client(slow.url, { coalesce: false });
     const writes = [settle(c.create(create(1))), settle(plain.create(create(2)))];

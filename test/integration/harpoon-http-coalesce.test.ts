@@ -13,15 +13,12 @@ import {
   UnavailableError,
   ValidationError,
 } from '@ctlplane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { create, type TestSchemas } from '../contract/event-store.fixtures.js';
-import { countingProxy, serverPerTest, TOKEN } from './fixtures/harpoon-http-kit.js';
+import { cleanupAfterEach, countingProxy, serverPerTest, TOKEN } from './fixtures/harpoon-http-kit.js';
 
 const served = serverPerTest();
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-});
+const onCleanup = cleanupAfterEach();
 
 /** A served Harpoon behind a counting proxy, and a client of it with these options. */
 async function setup(options: Omit<HarpoonClientOptions, 'url' | 'token'> = {}) {
@@ -29,11 +26,9 @@ async function setup(options: Omit<HarpoonClientOptions, 'url' | 'token'> = {}) 
   const proxy = await countingProxy(s.server.url);
   const client = new HarpoonClient<TestSchemas>({ url: proxy.url, token: TOKEN, ...options });
   const plain = new HarpoonClient<TestSchemas>({ url: s.server.url, token: TOKEN, coalesce: false });
-  closers.push(
-    proxy.close,
-    () => client.close(),
-    () => plain.close(),
-  );
+  onCleanup(proxy.close);
+  onCleanup(() => client.close());
+  onCleanup(() => plain.close());
   return { ...s, proxy, client, plain };
 }
 
@@ -107,7 +102,7 @@ describe('HarpoonClient coalescing', () => {
   it('coalesce: false sends one request per call', async () => {
     const { proxy, server } = await setup();
     const plain = new HarpoonClient<TestSchemas>({ url: proxy.url, token: TOKEN, coalesce: false });
-    closers.push(() => plain.close());
+    onCleanup(() => plain.close());
     await Promise.all(Array.from({ length: 5 }, (_, i) => plain.create(create(i))));
     expect(proxy.requests('/v1/events')).toBe(5);
     expect(server.url).toMatch(/^http:/);
@@ -121,7 +116,7 @@ describe('HarpoonClient coalescing', () => {
       token: TOKEN,
       coalesce: { windowMs: 5 },
     });
-    closers.push(() => client.close());
+    onCleanup(() => client.close());
     await server.close();
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => settle(client.create(create(i)))));
     for (const r of results) {

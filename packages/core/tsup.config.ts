@@ -16,5 +16,7 @@ const shared = {
 export default defineConfig([
   { ...shared, format: ['esm'] },
   // p-queue ships ESM only: bundle it into the CommonJS build so `require` works everywhere.
-  { ...shared, format: ['cjs'], noExternal: ['p-queue', 'p-timeout'] },
+  // `shims`: import.meta.url in the CommonJS build (tracing/otel.ts requires the optional
+  // @opentelemetry/api through createRequire(import.meta.url)).
+  { ...shared, format: ['cjs'], noExternal: ['p-queue', 'p-timeout'], shims: true },
 ]);

@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import { appendCases } from './cases/append.cases.js';
 import { claimCases } from './cases/claim.cases.js';
 import { feedCases } from './cases/feed.cases.js';
+import { traceContextCases } from './cases/trace-context.cases.js';
 import { transitionCases } from './cases/transition.cases.js';
 import type { MakeStore } from './event-store.fixtures.js';
 
@@ -15,5 +16,6 @@ export function describeEventStore(name: string, make: MakeStore): void {
     describe('transitions', () => transitionCases(make));
     describe('claims and leases', () => claimCases(make));
     describe('feed, queries, pruning', () => feedCases(make));
+    describe('trace context', () => traceContextCases(make));
   });
 }

@@ -67,6 +67,41 @@ describe('Harpoon over HTTP', () => {
     expect(outcomes[1]!.ok ? null : outcomes[1]!.error).toBeInstanceOf(ConflictError);
   });
 
+  it('carries the trace context both ways, coalesced or not, and refuses a bad one naming the field', async () => {
+    const tc = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'a=1' };
+    const plain = new HarpoonClient<TestSchemas>({ url: server.url, token: TOKENS.api, coalesce: false });
+    try {
+      const [one, two] = await Promise.all([
+        api.create(create(1, { traceContext: tc })),
+        plain.create(create(2, { traceContext: tc })),
+      ]);
+      expect([one!.traceContext, two!.traceContext]).toEqual([tc, tc]);
+      expect((await router.get(one!.id))!.traceContext).toEqual(tc);
+      const placed = await router.transition({
+        id: one!.id,
+        from: 'pending',
+        to: 'placed',
+        serverId: 'hv-1',
+      });
+      expect(placed.traceContext).toEqual(tc);
+      expect(
+        (await router.readFeed(0, { limit: 1_000 })).events.find((e) => e.id === one!.id)?.traceContext,
+      ).toEqual(tc);
+      expect((await api.create(create(3))).traceContext).toBeNull();
+      for (const client of [api, plain]) {
+        const err = await client
+          .create(create(4, { traceContext: { traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01` } }))
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ValidationError);
+        expect((err as ValidationError).issues.map((i) => i.path)).toEqual([
+          expect.stringMatching(/traceContext\.traceparent$/),
+        ]);
+      }
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('returns typed errors: validation with issues, conflict, not found', async () => {
     const err = await api
       .create({ type: 'droplet.create', payload: { vcpus: 'x' }, region: 'r' } as never)

@@ -68,6 +68,7 @@ describeWith('mysql', 'Harpoon relay on MariaDB', () => {
             serverId: 's'.repeat(191),
             status: 'placed',
             idempotencyKey: null,
+            traceContext: null,
           },
         ]);
         // Accepted by the store (under 512 KiB), too large for this bus.

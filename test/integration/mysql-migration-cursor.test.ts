@@ -3,7 +3,7 @@
  * indexes) runs on a populated table, and a feed cursor taken before it stays valid after it:
  * the follower resumes from it and sees every later change once, and nothing before it again.
  */
-import { MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
+import { EVENT_STORE_MIGRATIONS, MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
 import { EventStore } from '@ctlplane/core';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import { describeWith } from '../support/requires.js';
 import { mysqlUrl } from '../support/services.js';
 
 const BEFORE = 2026113022;
+/** The trace context columns (a later migration). */
+const TRACE_COLUMNS = 2026120710;
 
 describeWith('mysql', 'MySQL upgrade: a cursor taken before migration 2026120610 stays valid', () => {
   const tablePrefix = uniquePrefix('mig');
@@ -39,6 +41,11 @@ describeWith('mysql', 'MySQL upgrade: a cursor taken before migration 2026120610
     const staged = await migrate({ url: mysqlUrl(), tablePrefix, to: BEFORE });
     expect(staged.applied).not.toContain(2026120610);
     expect(await indexes()).toContain('ix_region_seq');
+    // This store is today's code, which writes the trace columns of a later migration: add them
+    // ahead (the later run repeats the statement, harmless on MariaDB).
+    const dialect = { mariadb: true, binaryCollation: 'utf8mb4_nopad_bin' };
+    for (const m of EVENT_STORE_MIGRATIONS.filter((x) => x.version === TRACE_COLUMNS))
+      for (const sql of m.up(tablePrefix, dialect)) await admin.query(sql);
     const first = await store.append(
       Array.from({ length: 2_000 }, (_, i) => create(i, { serverId: `hv-${i % 5}` })),
     );

@@ -18,6 +18,7 @@ import {
   MAX_ENVELOPE_BYTES,
   MAX_ERROR_BYTES,
   MAX_RESULT_BYTES,
+  MAX_TRACESTATE_LENGTH,
   maxEventMessageBytes,
   ValidationError,
 } from '@ctlplane/core';
@@ -118,8 +119,14 @@ describe('bodies fit the bus message', () => {
         region: 'é'.repeat(32),
         serverId: '%'.repeat(21),
         idempotencyKey: '"'.repeat(191),
+        // The longest trace context: its tracestate at MAX_TRACESTATE_LENGTH.
+        traceContext: {
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+          tracestate: `k=${'v'.repeat(MAX_TRACESTATE_LENGTH - 2)}`,
+        },
       },
     ]);
+    expect(e!.traceContext?.tracestate).toHaveLength(MAX_TRACESTATE_LENGTH);
     const [claimed] = await store.claim({ owner: '語'.repeat(191), limit: 1, leaseMs: 60_000 });
     const result = 'y'.repeat(MAX_RESULT_BYTES - 2);
     const error = fitError('\u0001'.repeat(20_000)); // 6 bytes each as JSON: cut to fit

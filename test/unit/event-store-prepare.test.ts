@@ -126,6 +126,7 @@ describe('EventStore.appendPrepared', () => {
       serverId: null,
       status: 'pending',
       idempotencyKey: null,
+      traceContext: null,
     };
     for (const fake of [forged, handMade]) {
       await expect(store.appendPrepared([fake])).rejects.toBeInstanceOf(ValidationError);

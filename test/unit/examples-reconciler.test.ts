@@ -18,6 +18,7 @@ const event = (over: Partial<StoredEvent>): StoredEvent => ({
   leaseOwner: null,
   leaseExpiresAt: null,
   idempotencyKey: null,
+  traceContext: null,
   error: null,
   result: null,
   version: 1,

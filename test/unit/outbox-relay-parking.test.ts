@@ -131,6 +131,7 @@ describe('OutboxRelay: a change that can never be published', () => {
         serverId: 's'.repeat(191),
         status: 'placed',
         idempotencyKey: null,
+        traceContext: null,
       },
     ]);
     const after = await store.append([small(1, 'b'), small(2, 'b')]);

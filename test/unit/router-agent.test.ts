@@ -29,6 +29,7 @@ function wire(id: number, version: number, status: StoredEvent['status'] = 'plac
     error: null,
     result: null,
     idempotencyKey: null,
+    traceContext: null,
     createdAt: at,
     updatedAt: at,
   };

@@ -23,6 +23,7 @@ function event(
     leaseOwner: null,
     leaseExpiresAt: null,
     idempotencyKey: null,
+    traceContext: null,
     error: null,
     result: null,
     version,

@@ -55,6 +55,7 @@ function toEvent(r: {
     leaseOwner: r.leaseOwner,
     leaseExpiresAt: r.leased ? t : null,
     idempotencyKey: null,
+    traceContext: null,
     error: r.error,
     result: r.result,
     version: r.version,

@@ -25,7 +25,7 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
-// Events: size limits, model, lifecycle, type registry
+// Events: size limits, model, lifecycle, type registry, trace context
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -68,6 +68,7 @@ export {
   TERMINAL_STATUSES,
   TRANSITIONS,
 } from './events/status.js';
+export { MAX_TRACESTATE_LENGTH, type TraceContext, traceContextSchema } from './events/trace-context.js';
 export { toWireEvent, type WireEvent, wireEventSchema } from './events/wire.js';
 // Fleet: server inventory and reservations
 export * from './fleet/index.js';

@@ -94,6 +94,7 @@ export const unpublishable: Attack = {
               serverId: 's'.repeat(191),
               status: 'placed',
               idempotencyKey: null,
+              traceContext: null,
             }
           : {
               type: 'abuse.blob',
@@ -102,6 +103,7 @@ export const unpublishable: Attack = {
               serverId: null,
               status: 'pending',
               idempotencyKey: null,
+              traceContext: null,
             },
       ]);
     });

@@ -45,5 +45,19 @@ export function createTable(
  * there fails loudly with ER_DUP_FIELDNAME and the column is already in place.
  */
 export function addColumn(prefix: string, dialect: SqlDialect, table: string, column: string): string {
-  return `ALTER TABLE \`${prefix}${table}\` ADD COLUMN ${dialect.mariadb ? 'IF NOT EXISTS ' : ''}${column}`;
+  return addColumns(prefix, dialect, table, [column]);
+}
+
+/**
+ * {@link addColumn} of several columns in one statement: on MySQL, whose DDL is atomic, a crash
+ * leaves all of them or none, never the half that would make a re-run fail.
+ */
+export function addColumns(
+  prefix: string,
+  dialect: SqlDialect,
+  table: string,
+  columns: readonly string[],
+): string {
+  const add = `ADD COLUMN ${dialect.mariadb ? 'IF NOT EXISTS ' : ''}`;
+  return `ALTER TABLE \`${prefix}${table}\` ${columns.map((c) => add + c).join(', ')}`;
 }

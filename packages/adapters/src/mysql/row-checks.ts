@@ -95,6 +95,11 @@ export class RowReader {
     return v as T;
   }
 
+  /** Refuse the row unless `ok`: a check of `column` made by the caller. */
+  check(column: string, ok: boolean, rule: string): void {
+    if (!ok) this.#bad(column, rule);
+  }
+
   #bad(column: string, rule: string): never {
     throw new UnavailableError(`corrupt ${this.#table} row: ${column}: ${rule}`);
   }

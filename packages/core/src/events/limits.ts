@@ -29,7 +29,7 @@ export const MAX_ERROR_BYTES = 65_535;
 
 /**
  * Bound of everything in an event's JSON except payload, result and error: ids, names, dates,
- * status (1.3 KiB with the longest names; `test/unit/event-limits.test.ts` checks the bound).
+ * status, trace context (1.9 KiB with the longest names and trace context; `test/unit/event-limits.test.ts` checks the bound).
  */
 export const MAX_ENVELOPE_BYTES = 16_384;
 

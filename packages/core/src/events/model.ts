@@ -4,6 +4,7 @@
  * @module
  */
 import type { EventStatus } from './status.js';
+import type { TraceContext } from './trace-context.js';
 
 /** Any value JSON can carry. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -42,6 +43,11 @@ export interface StoredEvent<T extends string = string, P = unknown> {
   readonly createdAt: Date;
   /** When the event last changed. */
   readonly updatedAt: Date;
+  /**
+   * The W3C trace context of the caller that created the event, or null. Set once by the append
+   * and kept by every transition, so the work the event causes can join the caller's trace.
+   */
+  readonly traceContext: TraceContext | null;
 }
 
 /** An event to append. */
@@ -56,6 +62,12 @@ export interface NewEvent<T extends string = string, P = unknown> {
   serverId?: string | null;
   /** A retried append with the same key returns the original event instead of a new one. */
   idempotencyKey?: string | null;
+  /**
+   * The W3C trace context to store with the event. Omitted, the append records the active
+   * OpenTelemetry span's context when `@opentelemetry/api` is installed and a span is active (null
+   * otherwise); null stores none.
+   */
+  traceContext?: TraceContext | null;
 }
 
 /** A compare-and-set change of status. Give `version`, `from`, or both. */

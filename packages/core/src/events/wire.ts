@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { cursorSchema, idSchema, nameSchema } from '../validation.js';
 import type { JsonValue, StoredEvent } from './model.js';
 import { EVENT_STATUSES } from './status.js';
+import { traceContextSchema } from './trace-context.js';
 
 const date = z.union([z.iso.datetime({ offset: true }), z.date()]).transform((v) => new Date(v));
 
@@ -28,6 +29,8 @@ export const wireEventSchema: z.ZodType<StoredEvent, unknown> = z.object({
   seq: cursorSchema,
   createdAt: date,
   updatedAt: date,
+  // Absent from peers older than trace contexts: read as none.
+  traceContext: traceContextSchema.nullish().transform((t) => t ?? null),
 });
 
 /** The JSON form of an event (dates as ISO strings). */

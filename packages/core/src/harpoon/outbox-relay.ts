@@ -18,6 +18,8 @@ import { isUnpublishable, type MessageBus } from '../bus/message-bus.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, maxEventMessageBytes } from '../events/limits.js';
 import { type Logger, noopLogger } from '../logger.js';
 import { backoffDelay, sleep } from '../retry.js';
+import { relayPublishSpan } from '../tracing/spans.js';
+import { withSpan } from '../tracing/tracing.js';
 import { nameSchema, parseOrThrow } from '../validation.js';
 import type { ParkedChange, RelayCursorStore } from './cursor-store.js';
 import { pageMessages, publishAround, type Unpublishable } from './relay-page.js';
@@ -230,7 +232,11 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   #round(round: RelayRound, state: RoundState): Promise<void> {
     const { messages, unbuildable } = pageMessages(round.events);
     const published =
-      messages.length > 0 ? this.#bus.publishMany(messages.map((m) => m.message)) : Promise.resolve();
+      messages.length > 0
+        ? withSpan('ctlplane.relay.publish', relayPublishSpan(messages.map((m) => m.event)), () =>
+            this.#bus.publishMany(messages.map((m) => m.message)),
+          )
+        : Promise.resolve();
     published.catch(() => {}); // handled in order by the chain below; never unhandled meanwhile
     const oldest = Math.min(...round.events.map((e) => e.updatedAt.getTime()));
     let outcome = { parked: 0, restart: false };

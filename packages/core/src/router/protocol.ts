@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { MAX_JSON_DEPTH } from '../events/json-check.js';
 import type { JsonValue, StoredEvent } from '../events/model.js';
 import { EVENT_STATUSES } from '../events/status.js';
+import { traceContextSchema } from '../events/trace-context.js';
 import { cursorSchema, idSchema, nameSchema } from '../validation.js';
 
 /** The protocol version both sides speak. */
@@ -97,6 +98,8 @@ export const wireEventSchema = z.object({
   idempotencyKey: z.string().nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  // Absent from routers older than trace contexts: read as none.
+  traceContext: traceContextSchema.nullish(),
 });
 
 /** @internal */
@@ -198,6 +201,7 @@ export function encodeEvent(e: StoredEvent): string {
     idempotencyKey: e.idempotencyKey,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
+    traceContext: e.traceContext,
   });
 }
 
@@ -231,5 +235,6 @@ export function decodeEvent(w: WireEvent): StoredEvent {
     seq: w.seq,
     createdAt: new Date(w.createdAt),
     updatedAt: new Date(w.updatedAt),
+    traceContext: w.traceContext ?? null,
   };
 }

@@ -15,6 +15,7 @@ import type {
   TransitionOutcome,
 } from '../events/model.js';
 import type { EventStatus } from '../events/status.js';
+import type { TraceContext } from '../events/trace-context.js';
 
 /** One validated event to append. */
 export interface AppendRecord {
@@ -30,6 +31,8 @@ export interface AppendRecord {
   readonly status: Extract<EventStatus, 'pending' | 'placed'>;
   /** The caller's idempotency key. */
   readonly idempotencyKey: string | null;
+  /** The W3C trace context to store with the event (validated), or null. */
+  readonly traceContext: TraceContext | null;
 }
 
 /** A validated query: statuses normalised to a list, limit set. */

@@ -20,6 +20,8 @@ import type {
 } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { type Logger, noopLogger } from '../logger.js';
+import { appendSpan } from '../tracing/spans.js';
+import { withSpan } from '../tracing/tracing.js';
 import { cursorSchema, idSchema, nameSchema, parseOrThrow } from '../validation.js';
 import { checkStoreParts } from './check-parts.js';
 import type { AppendRecord, DriverCapabilities, EventStoreDriver } from './driver.js';
@@ -146,7 +148,7 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
       const message = 'must be a record prepared by this store';
       throw new ValidationError(`[${i}]: ${message}`, [{ path: `[${i}]`, message }]);
     });
-    return this.#appendRecords(list);
+    return this.#appendRecords(list, true);
   }
 
   /**
@@ -337,8 +339,14 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
     checkBatch(batch, 'events', { min: 1, max: this.#opts.maxBatchSize, noun: 'events' });
   }
 
-  async #appendRecords(records: readonly AppendRecord[]): Promise<EventOf<M>[]> {
-    const stored = await this.#runtime.write('append', () => this.#driver.append(records));
+  /**
+   * @param groupCommit - records of many callers (Harpoon's): the span starts a trace of its own
+   *   and links to each record's; otherwise it is a child of the caller's active span
+   */
+  async #appendRecords(records: readonly AppendRecord[], groupCommit = false): Promise<EventOf<M>[]> {
+    const stored = await withSpan('ctlplane.append', appendSpan(records, groupCommit), () =>
+      this.#runtime.write('append', () => this.#driver.append(records)),
+    );
     this.emit('store:appended', { count: stored.length });
     return stored as EventOf<M>[];
   }

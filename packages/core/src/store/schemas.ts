@@ -13,6 +13,7 @@ import {
 } from '../events/limits.js';
 import type { JsonValue } from '../events/model.js';
 import { EVENT_STATUSES } from '../events/status.js';
+import { traceContextSchema } from '../events/trace-context.js';
 import {
   idSchema,
   MAX_LEASE_MS,
@@ -38,6 +39,7 @@ export const newEventSchema = z
     region: regionSchema,
     serverId: serverIdSchema.nullish(),
     idempotencyKey: nameSchema.nullish(),
+    traceContext: traceContextSchema.nullish(),
   })
   .strict();
 

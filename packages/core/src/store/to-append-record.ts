@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import { checkJson } from '../events/json-check.js';
 import type { JsonValue, StoredEvent } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
+import { activeTraceContext } from '../tracing/tracing.js';
 import { issuesFromZod } from '../validation.js';
 import type { AppendRecord } from './driver.js';
 import { newEventSchema } from './schemas.js';
@@ -61,6 +62,8 @@ export function toAppendRecord<M extends EventTypeMap>(
     serverId,
     status: serverId ? 'placed' : 'pending',
     idempotencyKey: e.idempotencyKey ?? null,
+    // Omitted: the caller's active span, if any. Null: the caller asked for none.
+    traceContext: e.traceContext === undefined ? activeTraceContext() : e.traceContext,
   };
 }
 
@@ -87,5 +90,6 @@ export function storedFromRecord(record: AppendRecord, id: number, seq: number, 
     version: 1,
     createdAt: at,
     updatedAt: at,
+    traceContext: record.traceContext,
   };
 }

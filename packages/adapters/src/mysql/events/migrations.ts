@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Migration } from '../migration.js';
+import { MAX_TRACESTATE_LENGTH } from '@ctlplane/core';
+import { addColumns, type Migration } from '../migration.js';
 
 /** @internal Status stored as an ENUM: one byte, and only lifecycle values fit. */
 export const STATUS_ENUM = "ENUM('pending','placed','claimed','running','done','failed','cancelled')";
@@ -68,5 +69,19 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
         `ALTER TABLE ${t} ${add} ix_status_server (status, server_id, lease_expires_at), ${add} ix_status_region (status, region, lease_expires_at)`,
       ];
     },
+  },
+  {
+    version: 2026120710,
+    name: 'events: W3C trace context of the creating caller',
+    // Nullable columns at the end of the row, without a default: MariaDB 10.3+ and MySQL 8.0.12+
+    // add them instantly (metadata only, no table copy, no lock beyond the DDL's own), so a large
+    // table is upgraded at once; rows already there read back with no trace context. Not indexed:
+    // nothing searches by trace. Re-runnable after a crash on MariaDB; see addColumns for MySQL.
+    up: (p, d) => [
+      addColumns(p, d, 'events', [
+        'trace_parent VARCHAR(55) NULL',
+        `trace_state VARCHAR(${MAX_TRACESTATE_LENGTH}) NULL`,
+      ]),
+    ],
   },
 ];

@@ -4,12 +4,19 @@
  *
  * @module
  */
-import { EVENT_STATUSES, type EventStatus, type JsonValue, type StoredEvent } from '@ctlplane/core';
+import {
+  EVENT_STATUSES,
+  type EventStatus,
+  type JsonValue,
+  type StoredEvent,
+  type TraceContext,
+  traceContextSchema,
+} from '@ctlplane/core';
 import { RowReader } from '../row-checks.js';
 
 /** @internal The columns every event read selects, in order. */
 export const EVENT_COLUMNS =
-  'id, seq, type, region, server_id, status, attempts, lease_owner, lease_expires_at, idempotency_key, payload, error, result, version, created_at, updated_at';
+  'id, seq, type, region, server_id, status, attempts, lease_owner, lease_expires_at, idempotency_key, payload, error, result, version, created_at, updated_at, trace_parent, trace_state';
 
 const STATUSES = new Set<string>(EVENT_STATUSES);
 
@@ -33,5 +40,16 @@ export function toEvent(input: unknown): StoredEvent {
     version: r.count('version'),
     createdAt: r.date('created_at'),
     updatedAt: r.date('updated_at'),
+    traceContext: traceContextOf(r),
   };
+}
+
+/** The stored trace context, checked as any other column: a bad one is a corrupt row. */
+function traceContextOf(r: RowReader): TraceContext | null {
+  const traceparent = r.textOrNull('trace_parent');
+  if (traceparent === null) return null;
+  const tracestate = r.textOrNull('trace_state');
+  const tc = tracestate === null ? { traceparent } : { traceparent, tracestate };
+  r.check('trace_parent', traceContextSchema.safeParse(tc).success, 'must be a W3C trace context');
+  return tc;
 }

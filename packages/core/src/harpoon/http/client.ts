@@ -21,6 +21,7 @@ import type { EventTypeMap } from '../../events/registry.js';
 import { sleep } from '../../retry.js';
 import type { EventOf, NewEventOf } from '../../store/event-store-types.js';
 import { type FollowOptions, limitOf } from '../../store/follow.js';
+import { withActiveTraceContext } from '../../tracing/tracing.js';
 import { parseOrThrow } from '../../validation.js';
 import type { HarpoonApi } from '../api.js';
 import type { Batcher } from '../batcher.js';
@@ -92,14 +93,17 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
    */
   async create(e: NewEventOf<M>): Promise<EventOf<M>> {
     this.#open();
-    const json = this.#creates ? jsonOf(e) : undefined;
+    // The caller's span, recorded here: on the server, the active span is the server's own.
+    const traced = withActiveTraceContext(e);
+    const json = this.#creates ? jsonOf(traced) : undefined;
     // A value JSON cannot carry goes alone, to get the very error it gets uncoalesced.
     if (this.#creates && json !== undefined) return this.#creates.submit(json);
-    return (await this.#call('POST', '/v1/events', event, { event: e })).event as unknown as EventOf<M>;
+    return (await this.#call('POST', '/v1/events', event, { event: traced })).event as unknown as EventOf<M>;
   }
 
   async createMany(list: readonly NewEventOf<M>[]): Promise<EventOf<M>[]> {
-    return (await this.#call('POST', '/v1/events', events, { events: list }))
+    const traced = Array.isArray(list) ? list.map(withActiveTraceContext) : list;
+    return (await this.#call('POST', '/v1/events', events, { events: traced }))
       .events as unknown as EventOf<M>[];
   }
 

@@ -14,6 +14,8 @@ import type { JsonValue, StoredEvent } from '../../events/model.js';
 import { isTerminal } from '../../events/status.js';
 import type { Logger } from '../../logger.js';
 import { backoffDelay } from '../../retry.js';
+import { agentHandleSpan } from '../../tracing/spans.js';
+import { withSpan } from '../../tracing/tracing.js';
 import { BoundedMap } from '../bounded-map.js';
 import { type AckFrameItem, type AckResult, MAX_FRAME_BYTES } from '../protocol.js';
 import type { AgentEvents } from './agent-events.js';
@@ -160,7 +162,10 @@ export class AgentWork {
     try {
       if (!handler) throw new Error(`no handler for event type ${event.type}`);
       const payload = h.parse ? h.parse(event.type, event.payload) : event.payload;
-      const result = await handler({ ...event, payload }, { signal, redelivery, serverId: h.serverId });
+      // The handler runs inside the span, so that the user's own spans nest under it.
+      const result = await withSpan('ctlplane.agent.handle', agentHandleSpan(event, redelivery), () =>
+        Promise.resolve(handler({ ...event, payload }, { signal, redelivery, serverId: h.serverId })),
+      );
       if (signal.aborted) return void this.#active.delete(event.id);
       if (result === undefined || result === null) return this.#finish(event.id, 'done');
       const checked = checkResult(result);

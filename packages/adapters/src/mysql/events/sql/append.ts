@@ -48,8 +48,10 @@ export async function appendEvents(
   const params: unknown[] = [];
   const tuples = fresh.map((index, i) => {
     const r = records[index]!;
+    const tc = r.traceContext;
     params.push(r.type, r.region, r.serverId, r.status, r.idempotencyKey, JSON.stringify(r.payload));
-    return `(${positionAt(i + 1)}, ?, ?, ?, ?, ?, ?, @now, @now)`;
+    params.push(tc?.traceparent ?? null, tc?.tracestate ?? null);
+    return `(${positionAt(i + 1)}, ?, ?, ?, ?, ?, ?, ?, ?, @now, @now)`;
   });
   const results = await inTransaction(
     ctx.pool,
@@ -59,7 +61,7 @@ export async function appendEvents(
         SET_NOW,
         ...takeCounter(ctx.prefix),
         {
-          sql: `INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, created_at, updated_at) VALUES ${tuples.join(', ')}`,
+          sql: `INSERT INTO ${t} (seq, type, region, server_id, status, idempotency_key, payload, trace_parent, trace_state, created_at, updated_at) VALUES ${tuples.join(', ')}`,
           params,
         },
         advanceCounter(ctx.prefix, fresh.length),

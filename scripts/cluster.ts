@@ -1,0 +1,78 @@
+/**
+ * `npm run cluster -- up|down|status`: a 3-node MariaDB Galera cluster and a 3-node RabbitMQ
+ * cluster on loopback, beside (never instead of) the machine's single MariaDB and RabbitMQ. See
+ * docs/operations.md ("Trying HA locally").
+ *
+ * - `up` starts both from empty data directories under `CTLPLANE_CLUSTER_DIR`
+ *   (/tmp/ctlplane-cluster) and returns once every Galera node is Synced in a cluster of 3 and the
+ *   RabbitMQ cluster has 3 running nodes; on failure it stops what it started and exits 1.
+ * - `status` prints both, exit 0 only when both are healthy.
+ * - `down` stops what `up` started (pid files); idempotent.
+ */
+import {
+  GALERA_NODES,
+  galeraDown,
+  galeraRunning,
+  galeraStatus,
+  galeraUp,
+  galeraUrl,
+} from './cluster/galera.js';
+import { say } from './cluster/process.js';
+import {
+  RABBIT_NODES,
+  rabbitDown,
+  rabbitRunning,
+  rabbitStatus,
+  rabbitUp,
+  rabbitUrl,
+} from './cluster/rabbitmq.js';
+
+async function status(): Promise<boolean> {
+  const galera = await galeraStatus();
+  const rabbit = await rabbitStatus();
+  return galera && rabbit;
+}
+
+async function down(): Promise<void> {
+  await rabbitDown();
+  await galeraDown();
+}
+
+async function up(): Promise<void> {
+  if (galeraRunning() || rabbitRunning()) {
+    say('a cluster is already running (run `npm run cluster -- down` first for a fresh one):');
+    if (!(await status())) throw new Error('the running cluster is not healthy');
+    return;
+  }
+  const started = Date.now();
+  try {
+    await galeraUp();
+    await rabbitUp();
+  } catch (e) {
+    say('starting failed; stopping what was started');
+    await down();
+    throw e;
+  }
+  say(`\nboth clusters healthy after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  await status();
+  say(
+    `\nCTLPLANE_MYSQL_URL=${galeraUrl(1)}   (other nodes: ${GALERA_NODES.slice(1).map(galeraUrl).join(', ')})`,
+  );
+  say(
+    `CTLPLANE_AMQP_URL=${rabbitUrl(1)}   (other nodes: ${RABBIT_NODES.slice(1).map(rabbitUrl).join(', ')})`,
+  );
+}
+
+const command = process.argv[2];
+try {
+  if (command === 'up') await up();
+  else if (command === 'down') await down();
+  else if (command === 'status') process.exitCode = (await status()) ? 0 : 1;
+  else {
+    say('usage: npm run cluster -- up|down|status');
+    process.exitCode = 2;
+  }
+} catch (e) {
+  process.stderr.write(`cluster ${command}: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}

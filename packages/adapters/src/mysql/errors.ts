@@ -11,8 +11,17 @@ import {
   ValidationError,
 } from '@ctlplane/core';
 
-/** Deadlock and lock wait timeout: the transaction was rolled back; retrying is safe. */
+/**
+ * Deadlock and lock wait timeout: the transaction was rolled back; retrying is safe. On Galera a
+ * certification failure or a transaction aborted for a replicated write also comes back as 1213.
+ */
 const RETRYABLE_ERRNOS = new Set([1213, 1205]);
+/**
+ * Galera's ER_UNKNOWN_COM_ERROR, "WSREP has not yet prepared node for application use": the node
+ * is not part of the primary component (joining, donor, or cut off) and ran nothing; another node,
+ * or this one later, can take the statement.
+ */
+const GALERA_NOT_READY = 1047;
 /** The connection broke: safe to retry only if the commit was not yet sent. */
 const CONNECTION_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
@@ -74,6 +83,12 @@ export function mapMysqlError(err: unknown, operation: string, committing = fals
   }
   if (e?.errno !== undefined && RETRYABLE_ERRNOS.has(e.errno)) {
     return new UnavailableError(`${operation}: ${detail}`, { cause: err, transient: true });
+  }
+  if (e?.errno === GALERA_NOT_READY) {
+    return new UnavailableError(`${operation}: the Galera node is not ready for queries: ${detail}`, {
+      cause: err,
+      transient: true,
+    });
   }
   if (isConnectionError(err)) {
     return committing

@@ -233,8 +233,10 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     const { messages, unbuildable } = pageMessages(round.events);
     const published =
       messages.length > 0
-        ? withSpan('ctlplane.relay.publish', relayPublishSpan(messages.map((m) => m.event)), () =>
-            this.#bus.publishMany(messages.map((m) => m.message)),
+        ? withSpan(
+            'ctlplane.relay.publish',
+            () => relayPublishSpan(messages.map((m) => m.event)),
+            () => this.#bus.publishMany(messages.map((m) => m.message)),
           )
         : Promise.resolve();
     published.catch(() => {}); // handled in order by the chain below; never unhandled meanwhile

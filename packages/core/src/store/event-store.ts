@@ -344,8 +344,10 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
    *   and links to each record's; otherwise it is a child of the caller's active span
    */
   async #appendRecords(records: readonly AppendRecord[], groupCommit = false): Promise<EventOf<M>[]> {
-    const stored = await withSpan('ctlplane.append', appendSpan(records, groupCommit), () =>
-      this.#runtime.write('append', () => this.#driver.append(records)),
+    const stored = await withSpan(
+      'ctlplane.append',
+      () => appendSpan(records, groupCommit),
+      () => this.#runtime.write('append', () => this.#driver.append(records)),
     );
     this.emit('store:appended', { count: stored.length });
     return stored as EventOf<M>[];

@@ -88,15 +88,18 @@ export interface SpanStart {
 /**
  * @internal Run `fn` inside a new span named `name`, active for everything `fn` awaits (with a
  * context manager registered), ended when `fn` settles; a rejection is recorded on the span and
- * rethrown unchanged. Without the API, `fn` runs with no span.
+ * rethrown unchanged. Without the API, `fn` runs with no span, and `describe` (the span's start:
+ * attributes, links) is never called: nothing is built on the hot paths of a process that does
+ * not trace.
  */
 export async function withSpan<T>(
   name: string,
-  start: SpanStart,
+  describe: () => SpanStart,
   fn: (span: Span | undefined) => Promise<T>,
 ): Promise<T> {
   const api = otel();
   if (!api) return fn(undefined);
+  const start = describe();
   const tracer = api.trace.getTracer(TRACER_NAME);
   const parent = parentContext(api, start.parent ?? null);
   const links = toLinks(api, start.links);

@@ -163,8 +163,10 @@ export class AgentWork {
       if (!handler) throw new Error(`no handler for event type ${event.type}`);
       const payload = h.parse ? h.parse(event.type, event.payload) : event.payload;
       // The handler runs inside the span, so that the user's own spans nest under it.
-      const result = await withSpan('ctlplane.agent.handle', agentHandleSpan(event, redelivery), () =>
-        Promise.resolve(handler({ ...event, payload }, { signal, redelivery, serverId: h.serverId })),
+      const result = await withSpan(
+        'ctlplane.agent.handle',
+        () => agentHandleSpan(event, redelivery),
+        () => Promise.resolve(handler({ ...event, payload }, { signal, redelivery, serverId: h.serverId })),
       );
       if (signal.aborted) return void this.#active.delete(event.id);
       if (result === undefined || result === null) return this.#finish(event.id, 'done');

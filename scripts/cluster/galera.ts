@@ -37,7 +37,7 @@ const files = (n: number) => ({
 /** The URL of node `n`'s `test` database. */
 export const galeraUrl = (n: number): string => `mysql://root@127.0.0.1:${port(n)}/test`;
 
-function args(n: number): string[] {
+function args(n: number, bootstrap = n === 1): string[] {
   const f = files(n);
   const peers = GALERA_NODES.map((m) => `127.0.0.1:${gcomm(m)}`).join(',');
   return [
@@ -66,7 +66,7 @@ function args(n: number): string[] {
     `--wsrep-sst-receive-address=127.0.0.1:${4444 + 10 * (n - 1)}`,
     '--wsrep-sst-method=rsync',
     `--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:${gcomm(n)};ist.recv_addr=127.0.0.1:${gcomm(n) + 1};gcache.size=64M`,
-    ...(n === 1 ? ['--wsrep-new-cluster'] : []),
+    ...(bootstrap ? ['--wsrep-new-cluster'] : []),
   ];
 }
 
@@ -149,6 +149,29 @@ export async function galeraUp(): Promise<void> {
     await waitSynced(n, n, pid, 120_000);
     say(`galera-${n} Synced (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
+}
+
+/** SIGKILL node `n`, as a crash would; its pid, or undefined when it was not running. */
+export function killGaleraNode(n: number): number | undefined {
+  const pid = livePid(files(n).ctlPid);
+  if (pid !== undefined) process.kill(pid, 'SIGKILL');
+  return pid;
+}
+
+/**
+ * Start node `n` again after a crash or stop: it joins the running cluster (never bootstraps a
+ * new one) by incremental or full state transfer. Waits until it is Synced in a cluster of `size`.
+ */
+export async function restartGaleraNode(n: number, size = GALERA_NODES.length, ms = 180_000): Promise<void> {
+  const old = livePid(files(n).ctlPid);
+  if (old !== undefined)
+    await waitFor(`galera-${n} (pid ${old}) to exit`, 30_000, async () => !alive(old) || undefined);
+  const pid = startDetached('/usr/sbin/mariadbd', args(n, false), {
+    cwd: dir(n),
+    log: join(dir(n), 'stdout.log'),
+  });
+  writeFileSync(files(n).ctlPid, `${pid}\n`);
+  await waitSynced(n, size, pid, ms);
 }
 
 /** Stop the nodes, last joined first (node 1, stopped last, is the one safe to bootstrap from). */

@@ -3,15 +3,16 @@
  * the 2012 design (one event per transaction, `SELECT … FOR UPDATE` without SKIP LOCKED), the
  * naive SKIP LOCKED claim and plain multi-row INSERTs, in one run; with a profile of where
  * claim + complete spends its time (round trips, CPU of MariaDB and of Node, lock waits, index
- * entries written per event).
+ * entries written per event). `--mysql <url>,<url>,…` runs it all on a Galera cluster's writer node
+ * and reports as `store-cluster` (bench/lib/mysql-target.ts).
  */
 import { loadavg } from 'node:os';
 import { MemoryEventStoreDriver } from '@ctlplane/adapters/memory';
 import { MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
 import { EventStore } from '@ctlplane/core';
-import { createPool } from 'mysql2/promise';
 import { type TestStore, testTypes } from '../test/contract/event-store.fixtures.js';
 import { createUser } from './lib/capacity-shared.js';
+import { mysqlTarget, targetPool } from './lib/mysql-target.js';
 import { type Profile, probe } from './lib/probe.js';
 import { percentile, table, writeReport } from './lib/report.js';
 import { benchUserUrl } from './lib/router-shared.js';
@@ -25,15 +26,16 @@ import {
 import { indexEntriesPerLifecycle } from './lib/store-index-entries.js';
 import { appendRate, claimRate, feedLatency, fill } from './lib/store-runs.js';
 
-const url = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const target = mysqlTarget(process.argv);
+const url = target.url;
 const quick = process.argv.includes('--quick');
 const scale = quick ? 0.2 : 1;
 const n = (x: number) => Math.max(100, Math.round(x * scale));
-const admin = createPool({ uri: url, connectionLimit: 4, multipleStatements: true });
+const admin = targetPool(target, { connectionLimit: 4, multipleStatements: true });
 const prefixes: string[] = [];
 /** The store's own MySQL user: the profile reads the CPU of its server threads only. */
 const USER = 'ctl_bench_store';
-const storeUrl = benchUserUrl(url, USER);
+const storeUrl = target.urls.map((u) => benchUserUrl(u, USER)).join(',');
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -57,7 +59,7 @@ async function baselineRates(workers: number, total: number, skipLocked: boolean
   const t = `bench_baseline_${skipLocked ? 'sl' : 'fu'}`;
   for (const sql of BASELINE_DDL(t)) await admin.query(sql);
   const payload = JSON.stringify({ vcpus: 1, memoryMb: 1024, image: 'ubuntu-24.04' });
-  const pool = createPool({ uri: url, connectionLimit: workers + 1 });
+  const pool = targetPool(target, { connectionLimit: workers + 1 });
   const seeded = Math.min(total, n(2_000));
   const t0 = performance.now();
   for (let i = 0; i < seeded; i++) await baselineAppend(pool, t, payload);
@@ -103,7 +105,7 @@ for (const batch of [1, 100, 1_000]) {
 {
   const my = await mysqlStore();
   await my.close();
-  const raw = createPool({ uri: url, connectionLimit: 4 });
+  const raw = targetPool(target, { connectionLimit: 4 });
   const rawEps = await rawInsertRate(raw, `\`${prefixes.at(-1)}events\``, 1_000, n(200_000), 4);
   await raw.end();
   m.raw_insert_batch1000_eps = Math.round(rawEps);
@@ -234,7 +236,7 @@ await admin.end();
 
 const meets = (ok: boolean) => (ok ? 'met' : '**missed**');
 const body = [
-  `Throughput in events/s unless marked. MariaDB runs on the same 2-core machine as the benchmark. Load average (1/5/15 min) when the run began: ${loadBefore}; when it ended: ${load()}.`,
+  `Throughput in events/s unless marked. ${target.cluster ? `Every pool of the run (the store's and the baselines') writes through the writer node of a ${target.urls.length}-node MariaDB Galera cluster (\`npm run cluster -- up\`: all nodes on this machine, \`innodb_flush_log_at_trx_commit = 2\`, synchronous replication to the other nodes at each commit)` : 'MariaDB runs on the same 2-core machine as the benchmark'}. Load average (1/5/15 min) when the run began: ${loadBefore}; when it ended: ${load()}.`,
   'The MariaDB follower is a separate store instance (its own pool) polling every 10 ms; the memory follower is woken by commits.',
   '',
   table(['operation', 'memory', 'MariaDB'], rows),
@@ -284,4 +286,13 @@ const body = [
     ],
   ),
 ].join('\n');
-writeReport({ name: 'store', title: 'EventStore (`npm run bench -- store`)', body, metrics: m });
+writeReport(
+  target.cluster
+    ? {
+        name: 'store-cluster',
+        title: `EventStore on a ${target.urls.length}-node Galera cluster (\`npm run bench -- store --mysql <node list>\`)`,
+        body,
+        metrics: m,
+      }
+    : { name: 'store', title: 'EventStore (`npm run bench -- store`)', body, metrics: m },
+);

@@ -35,8 +35,10 @@ tracingChannel('mysql2:query').subscribe({
 
 const TICK_MS = 1000 / Number(execSync('getconf CLK_TCK', { encoding: 'utf8' }).trim() || 100);
 
-function serverPid(): number {
-  return Number(execSync('pidof mariadbd || pidof mysqld', { encoding: 'utf8' }).trim().split(/\s+/)[0]);
+/** The pid of the server `admin` talks to (several may run here: the single one, a cluster's nodes). */
+async function serverPid(admin: Pool): Promise<number> {
+  const [rows] = await admin.query<RowDataPacket[]>('SELECT @@pid_file AS f');
+  return Number(readFileSync(String(rows[0]!.f), 'utf8').trim());
 }
 
 function threadCpuMs(pid: number, tid: number): number {
@@ -80,7 +82,7 @@ export async function probe(
   events: number,
   fn: () => Promise<void>,
 ): Promise<Profile> {
-  const pid = serverPid();
+  const pid = await serverPid(admin);
   const before = allThreads(pid);
   const locks0 = await lockStatus(admin);
   const trips0 = trips;

@@ -1,7 +1,8 @@
 import { MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
 import { EventStore, sleep, UnavailableError } from '@ctlplane/core';
-import type { RowDataPacket } from 'mysql2/promise';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isConnectionError } from '../../packages/adapters/src/mysql/errors.js';
 import type { FailoverPool } from '../../packages/adapters/src/mysql/failover-pool.js';
 import { pickWriter, probeNode } from '../../packages/adapters/src/mysql/writer-node.js';
 import { killGaleraNode, restartGaleraNode } from '../../scripts/cluster/galera.js';
@@ -32,6 +33,25 @@ describe('Galera: the writer node crashes mid-run', () => {
     await store.close();
     await dropPrefixed(admin, tablePrefix);
     await admin.end();
+  });
+
+  it('one killed connection makes the pool check the writer again, without cutting off calls in flight on the others', async () => {
+    const pool = driver.pool as unknown as FailoverPool & Pool;
+    await pool.query('SELECT 1');
+    const writer = pool.writer;
+    const slow = pool.query('SELECT SLEEP(2) AS s');
+    const victim = await pool.getConnection();
+    const [ids] = await victim.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+    await admin.query(`KILL CONNECTION ${Number(ids[0]!.id)}`);
+    const err = await victim.query('SELECT 1').catch((e: unknown) => e);
+    victim.destroy();
+    expect(isConnectionError(err)).toBe(true); // killed, lost or reset, by timing
+    pool.noteError(err);
+    expect(pool.writer).toBeNull(); // the loss is noted...
+    await pool.query('SELECT 1');
+    expect(pool.writer).toBe(writer); // ...the same node is chosen again...
+    const [rows] = (await slow) as unknown as [RowDataPacket[]];
+    expect(Number(rows[0]!.s)).toBe(0); // ...and the call in flight finished normally.
   });
 
   it('every acknowledged append is stored once, the feed stays dense, and all processes agree on the new writer', async () => {

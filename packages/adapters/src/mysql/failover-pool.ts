@@ -42,6 +42,8 @@ export class FailoverPool extends EventEmitter {
   readonly #probeTimeoutMs: number;
   readonly #log: Logger;
   #node: Node | null = null;
+  /** Every node's pool still open: the writer's, and a lost writer's until another is chosen. */
+  readonly #pools = new Map<number, Pool>();
   #choosing: Promise<Node> | null = null;
   #failed: { at: number; error: Error } | null = null;
   #closed = false;
@@ -96,9 +98,8 @@ export class FailoverPool extends EventEmitter {
   /** Close every node's pool; later calls fail. */
   async end(): Promise<void> {
     this.#closed = true;
-    const node = this.#node;
     this.#node = null;
-    if (node) this.#retire(node);
+    for (const index of [...this.#pools.keys()]) this.#retire(index);
     await Promise.all(this.#retired);
   }
 
@@ -142,8 +143,15 @@ export class FailoverPool extends EventEmitter {
       throw error;
     }
     this.#failed = null;
-    const pool = createPool({ ...this.#config, uri: this.#urls[index]! });
-    pool.on('connection', (conn) => this.emit('connection', conn));
+    // Back on the same node (one connection was killed, the node is fine): keep its pool, so the
+    // calls in flight on its other connections are not cut off.
+    let pool = this.#pools.get(index);
+    if (!pool) {
+      pool = createPool({ ...this.#config, uri: this.#urls[index]! });
+      pool.on('connection', (conn) => this.emit('connection', conn));
+      this.#pools.set(index, pool);
+    }
+    for (const other of [...this.#pools.keys()]) if (other !== index) this.#retire(other);
     const node = { index, pool };
     this.#node = node;
     this.#log.info('writer node', {
@@ -162,12 +170,14 @@ export class FailoverPool extends EventEmitter {
       url: maskSecrets(this.#urls[node.index]!),
       error: maskSecrets((err as Error)?.message ?? String(err)),
     });
-    this.#retire(node);
   }
 
-  /** End a node's pool in the background (its borrowed connections end as they are released). */
-  #retire(node: Node): void {
-    const ending: Promise<void> = node.pool
+  /** End a former writer's pool in the background, with whatever it still holds. */
+  #retire(index: number): void {
+    const pool = this.#pools.get(index);
+    if (!pool) return;
+    this.#pools.delete(index);
+    const ending: Promise<void> = pool
       .end()
       .catch(() => {})
       .finally(() => this.#retired.delete(ending));

@@ -140,7 +140,7 @@ describe('with the SDK (BasicTracerProvider, in-memory exporter, AsyncLocalStora
     expect(linked).toEqual(callers.map((c) => c.span.spanContext().spanId).sort());
   });
 
-  it('the relay publish span links to the context stored with each event it publishes', async () => {
+  it('the relay publish span links to each event stored context; each message carries it in headers', async () => {
     const store = memoryStore();
     const bus = new MemoryBus();
     const harpoon = new Harpoon({ store, bus, cursors: new MemoryCursorStore(), relay: { pollMs: 10 } });
@@ -149,8 +149,15 @@ describe('with the SDK (BasicTracerProvider, in-memory exporter, AsyncLocalStora
       () => store.close(),
       () => harpoon.close(),
     );
+    const heard: string[] = [];
+    await bus.subscribe({ queue: 'audit', bindings: ['#'] }, (d) => {
+      heard.push(String(d.message.headers.traceparent));
+    });
     const { out, span } = await inUserSpan(() => harpoon.create(vm(1)));
     harpoon.start();
+    // The message carries the event's stored context (its creator's), not the relay round's span.
+    await until(() => heard.length >= 1, 'the change reaches a consumer');
+    expect(heard[0]).toBe(traceparentOf(span));
     await until(() => harpoon.stats.published >= 1, 'the relay publishes the change');
     await until(() => spans('ctlplane.relay.publish').length >= 1, 'the publish span ends');
     const [publish] = spans('ctlplane.relay.publish');

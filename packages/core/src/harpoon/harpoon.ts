@@ -5,6 +5,7 @@
  *
  * @module
  */
+
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import type { MessageBus } from '../bus/message-bus.js';
@@ -24,6 +25,8 @@ import type { AppendRecord } from '../store/driver.js';
 import type { EventStore } from '../store/event-store.js';
 import type { EventOf, NewEventOf } from '../store/event-store-types.js';
 import type { FollowOptions } from '../store/follow.js';
+import { transitionBatchSpan } from '../tracing/spans.js';
+import { addLinks, withSpan } from '../tracing/tracing.js';
 import { parseOrThrow } from '../validation.js';
 import type { HarpoonApi } from './api.js';
 import { Batcher } from './batcher.js';
@@ -125,8 +128,20 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
       ...this.#o.transitions,
       maxPending: this.#o.maxPending,
       run: async (items) => {
-        const outcomes = await this.#timed('transition', items.length, () =>
-          this.#store.transitionMany(items),
+        // Many callers' transitions: a root span, linked to each event's trace once it is known.
+        const outcomes = await withSpan(
+          'ctlplane.transitions',
+          () => transitionBatchSpan(items.length),
+          async (span) => {
+            const out = await this.#timed('transition', items.length, () =>
+              this.#store.transitionMany(items),
+            );
+            addLinks(
+              span,
+              out.map((o) => (o.ok ? o.event.traceContext : null)),
+            );
+            return out;
+          },
         );
         return outcomes.map((o) => (o.ok ? (o.event as EventOf<M>) : o.error));
       },

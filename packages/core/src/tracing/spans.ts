@@ -122,3 +122,16 @@ export function transitionEvent(input: TransitionInput, event: StoredEvent): Att
     ...(event.serverId !== null ? { 'ctlplane.server.id': event.serverId } : {}),
   };
 }
+
+/**
+ * @internal `ctlplane.harpoon.request` (server): a write to Harpoon's HTTP API that came with a W3C
+ * `traceparent` header, a child of that context. A request without one gets no span: Harpoon does
+ * not start traces of its own for untraced callers.
+ */
+export function harpoonRequestSpan(parent: TraceContext, method: string, path: string): SpanStart {
+  return {
+    kind: 'server',
+    parent,
+    attributes: { 'http.request.method': method, 'url.path': path, 'http.route': path },
+  };
+}

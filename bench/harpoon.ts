@@ -2,7 +2,12 @@
  * `npm run bench -- harpoon [--quick]`: 1,000 concurrent callers creating single events directly
  * (a pool of 16 connections, one transaction per event) versus through Harpoon (group commit over
  * a pool of 4), on MariaDB and RabbitMQ in one run; then the outbox relay's publish rate against
- * a raw amqplib confirm-channel publisher to the same kind of quorum queue.
+ * a raw amqplib confirm-channel publisher to the same kind of quorum queue. The Harpoon run is done
+ * twice in the same process: untraced (`harpoon_eps`), then with an OpenTelemetry SDK registered
+ * (`harpoon_eps_traced`, see bench/lib/tracing-sdk.ts).
+ *
+ * `--smoke`: 20 callers for 0.5 s and a 1,000-event relay backlog, printing the figures without
+ * writing docs/benchmarks.md or bench/results/harpoon.json: a check that the script runs.
  */
 import { randomBytes } from 'node:crypto';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
@@ -12,13 +17,15 @@ import { connect } from 'amqplib';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { create, type TestSchemas, testTypes } from '../test/contract/event-store.fixtures.js';
 import { percentile, table, writeReport } from './lib/report.js';
+import { registerTracing } from './lib/tracing-sdk.js';
 
 const mysqlUrl = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const amqpUrl = process.env.CTLPLANE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const quick = process.argv.includes('--quick');
-const CALLERS = 1_000;
-const DURATION_MS = quick ? 3_000 : 8_000;
-const RELAY_EVENTS = quick ? 10_000 : 40_000;
+const smoke = process.argv.includes('--smoke');
+const CALLERS = smoke ? 20 : 1_000;
+const DURATION_MS = smoke ? 500 : quick ? 3_000 : 8_000;
+const RELAY_EVENTS = smoke ? 1_000 : quick ? 10_000 : 40_000;
 const HARPOON_POOL = 4;
 const admin = createPool({ uri: mysqlUrl, connectionLimit: 2 });
 const prefixes: string[] = [];
@@ -76,18 +83,11 @@ async function rawAmqpRate(n: number, body: string): Promise<number> {
   return eps;
 }
 
-async function main(): Promise<void> {
-  const m: Record<string, number> = {};
-  // 1. Direct: every caller its own transaction through a pool of 16.
-  const direct = await freshStore(16);
-  const baseConns = await serverConnections();
-  const d = await callers((i) => direct.store.append([create(i)]));
-  m.direct_db_connections = (await serverConnections()) - baseConns;
-  await direct.store.close();
-  m.direct_eps = Math.round(d.eps);
-  console.error('direct', d);
-
-  // 2. Through Harpoon: group commit over a pool of 4, relaying to RabbitMQ.
+/**
+ * 1,000 callers through Harpoon (group commit, relay to RabbitMQ) on fresh tables; `inSpan` runs
+ * each create in a caller's span (the traced run). The bus stays open for the caller.
+ */
+async function throughHarpoon(inSpan: ((fn: () => Promise<void>) => Promise<void>) | null) {
   const exchange = `ctl-bench-${randomBytes(3).toString('hex')}`;
   const queue = `bench-audit-${randomBytes(3).toString('hex')}`;
   const h = await freshStore(HARPOON_POOL);
@@ -116,29 +116,66 @@ async function main(): Promise<void> {
     maxConns = Math.max(maxConns, h.driver.connections());
   }, 5);
   const base2 = await serverConnections();
-  const hr = await callers(async (i) => {
+  const createOne = async (i: number) => {
     const t0 = performance.now();
     const e = await harpoon.create(create(i));
     createdAt.set(e.id, t0);
-  });
-  m.harpoon_server_side_connections = (await serverConnections()) - base2;
+  };
+  // Traced, each create runs in a caller's span of its own, as a traced application's would.
+  const run = await callers(inSpan ? (i) => inSpan(() => createOne(i)) : createOne);
+  const serverSide = (await serverConnections()) - base2;
   clearInterval(probe);
   const committed = (
     await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${h.tablePrefix}events\``)
   )[0][0]!.n as number;
   for (let i = 0; i < 600 && publishLat.length < Number(committed); i++)
     await new Promise((r) => setTimeout(r, 100));
+  console.error(inSpan ? 'harpoon (traced)' : 'harpoon', run, {
+    maxConns,
+    committed,
+    published: publishLat.length,
+  });
+  await harpoon.close();
+  await consumer.close();
+  await bus.deleteQueue(queue);
+  await h.store.close();
+  return { exchange, bus, run, maxConns, committed: Number(committed), publishLat, serverSide };
+}
+
+async function main(): Promise<void> {
+  const m: Record<string, number> = {};
+  // 1. Direct: every caller its own transaction through a pool of 16.
+  const direct = await freshStore(16);
+  const baseConns = await serverConnections();
+  const d = await callers((i) => direct.store.append([create(i)]));
+  m.direct_db_connections = (await serverConnections()) - baseConns;
+  await direct.store.close();
+  m.direct_eps = Math.round(d.eps);
+  console.error('direct', d);
+
+  // 2. Through Harpoon: group commit over a pool of 4, relaying to RabbitMQ; untraced, then traced.
+  const { exchange, bus, run: hr, maxConns, committed, publishLat, serverSide } = await throughHarpoon(null);
   m.harpoon_eps = Math.round(hr.eps);
+  m.harpoon_server_side_connections = serverSide;
   m.harpoon_db_connections = maxConns;
   m.harpoon_pool_size = HARPOON_POOL;
   m.create_to_publish_p50_ms = Math.round(percentile(publishLat, 50));
   m.create_to_publish_p99_ms = Math.round(percentile(publishLat, 99));
   m.harpoon_vs_direct_ratio = Number((hr.eps / d.eps).toFixed(2));
-  m.lost = Number(committed) - publishLat.length;
-  console.error('harpoon', hr, { maxConns, committed, published: publishLat.length });
-  await harpoon.close();
-  await consumer.close();
-  await bus.deleteQueue(queue);
+  m.lost = committed - publishLat.length;
+  await bus.close();
+  const tracing = registerTracing();
+  const traced = await throughHarpoon(tracing.inSpan);
+  const spans = await tracing.stop();
+  await traced.bus.close();
+  m.harpoon_eps_traced = Math.round(traced.run.eps);
+  m.harpoon_traced_vs_untraced_ratio = Number((traced.run.eps / hr.eps).toFixed(2));
+  m.harpoon_traced_p99_ms = Math.round(traced.run.p99);
+  m.harpoon_traced_spans = spans;
+  m.harpoon_traced_lost = traced.committed - traced.publishLat.length;
+  console.error('harpoon traced', traced.run, { spans });
+  const bus2 = new AmqpBus({ urls: amqpUrl, topology: { exchange } });
+  await bus2.ready();
 
   // 3. Relay throughput: a backlog of committed events, relayed from a fresh cursor.
   const r = await freshStore(4);
@@ -154,7 +191,7 @@ async function main(): Promise<void> {
   await sink.close();
   const relay = new Harpoon<TestSchemas>({
     store: r.store,
-    bus,
+    bus: bus2,
     cursors: new MysqlCursorStore({ pool: r.driver.pool, tablePrefix: r.tablePrefix }),
     relay: { batchSize: 2_000, pollMs: 20 },
   });
@@ -169,8 +206,8 @@ async function main(): Promise<void> {
   m.relay_eps = Math.round(relayEps);
   m.raw_amqp_eps = Math.round(rawEps);
   m.relay_vs_raw_ratio = Number((relayEps / rawEps).toFixed(2));
-  await bus.deleteQueue(relayQueue);
-  await Promise.all([bus.close(), h.store.close(), r.store.close()]);
+  await bus2.deleteQueue(relayQueue);
+  await Promise.all([bus2.close(), r.store.close()]);
   for (const p of prefixes) {
     for (const t of [
       'events',
@@ -199,7 +236,7 @@ async function main(): Promise<void> {
       ],
     ),
     '',
-    `Harpoon vs direct: **${m.harpoon_vs_direct_ratio}×** (target ≥ 5×). Harpoon's connections peaked at ${maxConns} of its pool of ${HARPOON_POOL}. Create → confirmed publish → consumed: p50 ${m.create_to_publish_p50_ms} ms, p99 ${m.create_to_publish_p99_ms} ms. Committed but never published: ${m.lost}.`,
+    `Harpoon vs direct: **${m.harpoon_vs_direct_ratio}×** (target ≥ 5×). With an OpenTelemetry SDK registered (BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, AsyncLocalStorage context manager; each create in a caller span of its own, ${spans.toLocaleString('en-US')} spans ended): **${m.harpoon_eps_traced} events/s**, **${m.harpoon_traced_vs_untraced_ratio}×** the untraced run (target ≥ 0.9×), caller p99 ${m.harpoon_traced_p99_ms} ms. Harpoon's connections peaked at ${maxConns} of its pool of ${HARPOON_POOL}. Create → confirmed publish → consumed: p50 ${m.create_to_publish_p50_ms} ms, p99 ${m.create_to_publish_p99_ms} ms. Committed but never published: ${m.lost}.`,
     '',
     table(
       ['publisher', 'messages/s (confirmed, quorum queue)'],
@@ -214,6 +251,10 @@ async function main(): Promise<void> {
     '',
     `Relay vs raw amqplib: **${m.relay_vs_raw_ratio}×** (target relay ≥ 10,000/s).`,
   ].join('\n');
+  if (smoke) {
+    console.log(JSON.stringify(m, null, 2));
+    return;
+  }
   writeReport({ name: 'harpoon', title: 'Harpoon (`npm run bench -- harpoon`)', body, metrics: m });
 }
 

@@ -15,7 +15,9 @@ import {
   serverPattern,
   typePattern,
 } from '@ctlplane/core';
+import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { traceparentOf, useTracing } from '../support/otel.js';
 
 /** What the suite asks of an adapter. */
 export interface BusSuiteOptions {
@@ -113,6 +115,41 @@ export function describeMessageBus(name: string, makeBus: MakeBus, options: BusS
       });
       expect(m.timestamp).toBeGreaterThanOrEqual(before - 1_000);
       expect(r.ids.size).toBe(100);
+    });
+
+    describe('with an OpenTelemetry SDK registered', () => {
+      const otel = useTracing();
+
+      it("carries the publisher's trace context in headers; the handler's spans are its children", async () => {
+        const b = await bus();
+        const q = queue('traced');
+        const inner: string[] = [];
+        const r = recorder();
+        await b.subscribe({ queue: q, bindings: ['traced.#'] }, (d) => {
+          r.handler(d);
+          // A span the handler starts: a child of the publisher's.
+          trace.getTracer('user').startSpan('user.consume').end();
+          inner.push(d.message.id);
+        });
+        const explicit = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+        const publisher = await otel.inSpan('user.publish', async (span) => {
+          await b.publish(msg('traced.a', 1));
+          // A traceparent the caller set wins over the active span's.
+          await b.publish(msg('traced.b', 2, { headers: { traceparent: explicit } }));
+          return span;
+        });
+        await b.publish(msg('traced.c', 3)); // outside any span: no header
+        await vi.waitFor(() => expect(inner).toHaveLength(3), WAIT);
+        const byId = new Map(r.messages.map((m) => [m.id, m]));
+        expect(byId.get('m-1')!.headers.traceparent).toBe(traceparentOf(publisher));
+        expect(byId.get('m-2')!.headers.traceparent).toBe(explicit);
+        expect(byId.get('m-3')!.headers.traceparent).toBeUndefined();
+        const consumed = otel.spans('user.consume');
+        const parents = consumed.map((s) => s.parentSpanContext?.spanId).sort();
+        expect(parents).toEqual([publisher.spanContext().spanId, '00f067aa0ba902b7', undefined].sort());
+        const child = consumed.find((s) => s.parentSpanContext?.spanId === publisher.spanContext().spanId)!;
+        expect(child.spanContext().traceId).toBe(publisher.spanContext().traceId);
+      });
     });
 
     it('spreads 5,000 messages over 50 concurrent subscribers, each delivered once', async () => {

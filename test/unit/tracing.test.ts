@@ -15,6 +15,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentFrameSchema } from '../../packages/core/src/router/protocol.js';
 import { loadOtel } from '../../packages/core/src/tracing/otel.js';
 import { activeTraceContext } from '../../packages/core/src/tracing/tracing.js';
 import { keyring, Ledger, memoryStore, testAgent, until } from '../integration/fixtures/router-kit.js';
@@ -47,6 +48,17 @@ describe('loading @opentelemetry/api', () => {
     expect(loadOtel(() => null)).toBeNull();
     const api = await import('@opentelemetry/api');
     expect(loadOtel(() => api)).not.toBeNull();
+  });
+});
+
+describe('the router protocol', () => {
+  it("accepts an acknowledgement carrying the agent's trace context, validated and bounded", () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const ack = (traceContext: unknown) => ({ type: 'ack', acks: [{ id: 1, status: 'done', traceContext }] });
+    expect(agentFrameSchema.safeParse(ack({ traceparent, tracestate: 'a=b' })).success).toBe(true);
+    expect(agentFrameSchema.safeParse(ack({ traceparent: traceparent.toUpperCase() })).success).toBe(false);
+    expect(agentFrameSchema.safeParse(ack({ traceparent, tracestate: 'x'.repeat(513) })).success).toBe(false);
+    expect(agentFrameSchema.safeParse(ack({ traceparent, extra: 1 })).success).toBe(false);
   });
 });
 
@@ -140,7 +152,7 @@ describe('with the SDK (BasicTracerProvider, in-memory exporter, AsyncLocalStora
     expect(linked).toEqual(callers.map((c) => c.span.spanContext().spanId).sort());
   });
 
-  it('the relay publish span links to the context stored with each event it publishes', async () => {
+  it('the relay publish span links to each event stored context; each message carries it in headers', async () => {
     const store = memoryStore();
     const bus = new MemoryBus();
     const harpoon = new Harpoon({ store, bus, cursors: new MemoryCursorStore(), relay: { pollMs: 10 } });
@@ -149,8 +161,15 @@ describe('with the SDK (BasicTracerProvider, in-memory exporter, AsyncLocalStora
       () => store.close(),
       () => harpoon.close(),
     );
+    const heard: string[] = [];
+    await bus.subscribe({ queue: 'audit', bindings: ['#'] }, (d) => {
+      heard.push(String(d.message.headers.traceparent));
+    });
     const { out, span } = await inUserSpan(() => harpoon.create(vm(1)));
     harpoon.start();
+    // The message carries the event's stored context (its creator's), not the relay round's span.
+    await until(() => heard.length >= 1, 'the change reaches a consumer');
+    expect(heard[0]).toBe(traceparentOf(span));
     await until(() => harpoon.stats.published >= 1, 'the relay publishes the change');
     await until(() => spans('ctlplane.relay.publish').length >= 1, 'the publish span ends');
     const [publish] = spans('ctlplane.relay.publish');
@@ -193,9 +212,62 @@ describe('with the SDK (BasicTracerProvider, in-memory exporter, AsyncLocalStora
     expect(handle!.spanContext().traceId).toBe(span.spanContext().traceId);
     expect(handle!.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
     expect(handle!.attributes['ctlplane.event.id']).toBe(event.id);
+    // The router queued the change for hv-1's agent: a delivery span in the creator's trace.
+    const deliveries = spans('ctlplane.router.deliver');
+    const placed = deliveries.find((d) => d.attributes['ctlplane.event.version'] === 1)!;
+    expect(placed.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+    expect(placed.attributes['ctlplane.agent.id']).toBe('hv-1');
+    expect(placed.attributes['ctlplane.router.delivery']).toBe('poll');
+    expect(placed.attributes['ctlplane.event.status']).toBe('placed');
+    // The acknowledgement carried the handler span back: the router's ack batch links to it and
+    // records the transition to done as an event.
+    await until(() => spans('ctlplane.router.ack').length >= 1, 'the ack batch span ends');
+    const acks = spans('ctlplane.router.ack');
+    const ack = acks.find((a) => a.links.some((l) => l.context.spanId === handle!.spanContext().spanId))!;
+    expect(ack).toBeDefined();
+    expect(ack.parentSpanContext).toBeUndefined();
+    const done = acks
+      .flatMap((a) => a.events)
+      .find((e) => e.name === 'ctlplane.transition' && e.attributes?.['ctlplane.transition.to'] === 'done')!;
+    expect(done.attributes).toMatchObject({
+      'ctlplane.event.id': event.id,
+      'ctlplane.transition.to': 'done',
+      'ctlplane.transition.from': ['placed', 'claimed', 'running'],
+    });
     const [work] = spans('user.work');
     expect(work!.spanContext().spanId).toBe(inner[0]!.spanContext().spanId);
     expect(work!.parentSpanContext?.spanId).toBe(handle!.spanContext().spanId);
     expect(work!.spanContext().traceId).toBe(span.spanContext().traceId);
+  });
+
+  it('a transition is an event on the active span; a Harpoon group commit of transitions links to each event', async () => {
+    const store = memoryStore();
+    const harpoon = new Harpoon({ store, transitions: { lingerMs: 20 } });
+    cleanups.push(
+      () => store.close(),
+      () => harpoon.close(),
+    );
+    const { out: created, span: creator } = await inUserSpan(() => store.append([vm(1), vm(2)]));
+    const [a, b] = created as StoredEvent[];
+    const direct = await inUserSpan(() => store.transition({ id: a!.id, from: 'pending', to: 'cancelled' }));
+    const own = spans('user.request').find(
+      (s) => s.spanContext().spanId === direct.span.spanContext().spanId,
+    )!;
+    expect(own.events.map((e) => [e.name, e.attributes?.['ctlplane.transition.to']])).toEqual([
+      ['ctlplane.transition', 'cancelled'],
+    ]);
+    await harpoon.transition({ id: b!.id, version: b!.version, to: 'cancelled' });
+    const [commit] = spans('ctlplane.transitions');
+    expect(commit!.parentSpanContext).toBeUndefined();
+    expect(commit!.attributes['db.operation.batch.size']).toBe(1);
+    expect(commit!.links.map((l) => l.context.spanId)).toEqual([creator.spanContext().spanId]);
+    const [moved] = commit!.events;
+    expect(moved!.name).toBe('ctlplane.transition');
+    // Set by version only: the status it replaced is not known, so no `from`.
+    expect(moved!.attributes).toEqual({
+      'ctlplane.event.id': b!.id,
+      'ctlplane.event.version': b!.version + 1,
+      'ctlplane.transition.to': 'cancelled',
+    });
   });
 });

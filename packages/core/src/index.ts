@@ -99,3 +99,10 @@ export type {
   NewEventOf,
 } from './store/event-store-types.js';
 export type { FollowOptions } from './store/follow.js';
+export {
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  traceContextFromHeaders,
+  traceContextOf,
+  traceHeaders,
+} from './tracing/propagation.js';

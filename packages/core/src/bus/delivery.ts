@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { otel } from '../tracing/otel.js';
+import { traceContextOf } from '../tracing/propagation.js';
+import { runInTraceContext } from '../tracing/tracing.js';
 import type { BusMessage, Delivery, DeliveryHandler } from './message-bus.js';
 
 /** How a delivery was settled: acked, sent back to the queue, or dead-lettered. */
@@ -66,7 +69,9 @@ export function toError(err: unknown): Error {
 
 /**
  * Run `handler` under the bus rules: returning without settling acks (with `autoAck`), throwing
- * without settling requeues, and `onError` hears of the throw. Never throws.
+ * without settling requeues, and `onError` hears of the throw. Never throws. The handler runs with
+ * the trace context of the message's headers as its active remote parent, so the spans it starts
+ * join the publisher's trace (no span of the bus's own: the handler's span is the consumer's).
  */
 export async function runHandler(
   delivery: BusDelivery,
@@ -75,7 +80,9 @@ export async function runHandler(
   onError: (err: Error) => void,
 ): Promise<void> {
   try {
-    await handler(delivery);
+    // The headers are parsed only when tracing is possible at all.
+    const tc = otel() ? traceContextOf(delivery.message) : null;
+    await (tc ? runInTraceContext(tc, () => handler(delivery)) : handler(delivery));
     if (autoAck) delivery.ack();
   } catch (err) {
     if (!delivery.settled) onError(toError(err));

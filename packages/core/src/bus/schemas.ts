@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { UnpublishableError, ValidationError } from '../errors.js';
 import type { JsonValue } from '../events/model.js';
+import { TRACEPARENT_HEADER, traceHeaders } from '../tracing/propagation.js';
+import { activeTraceContext } from '../tracing/tracing.js';
 import { parseOrThrow } from '../validation.js';
 import type { HeaderValue, OutgoingMessage } from './message-bus.js';
 import { isCertainlyValid } from './quick-validate.js';
@@ -129,10 +131,21 @@ export function prepareMessage(message: OutgoingMessage, maxBytes: number, index
   return {
     id: m.id ?? randomUUID(),
     routingKey: m.routingKey,
-    headers: Object.freeze({ ...m.headers }),
+    headers: Object.freeze(withTraceHeaders(m.headers)),
     timestamp: Date.now(),
     content,
   };
+}
+
+/**
+ * The headers with the active span's W3C trace context added, unless they carry a `traceparent`
+ * already (the outbox relay sets each event's own): a consumer's spans join the publisher's trace.
+ */
+function withTraceHeaders(
+  headers: Readonly<Record<string, HeaderValue>> | undefined,
+): Record<string, HeaderValue> {
+  if (headers?.[TRACEPARENT_HEADER] !== undefined) return { ...headers };
+  return { ...headers, ...traceHeaders(activeTraceContext()) };
 }
 
 /** The message parsed, or an {@link UnpublishableError} naming the field and rule. */

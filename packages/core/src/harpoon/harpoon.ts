@@ -5,6 +5,7 @@
  *
  * @module
  */
+
 import { EventEmitter } from 'eventemitter3';
 import type { z } from 'zod';
 import type { MessageBus } from '../bus/message-bus.js';
@@ -19,11 +20,14 @@ import type {
   TransitionOutcome,
 } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
+import type { TraceContext } from '../events/trace-context.js';
 import { type Logger, noopLogger } from '../logger.js';
 import type { AppendRecord } from '../store/driver.js';
 import type { EventStore } from '../store/event-store.js';
 import type { EventOf, NewEventOf } from '../store/event-store-types.js';
 import type { FollowOptions } from '../store/follow.js';
+import { transitionBatchSpan } from '../tracing/spans.js';
+import { activeTraceContext, addLinks, withSpan } from '../tracing/tracing.js';
 import { parseOrThrow } from '../validation.js';
 import type { HarpoonApi } from './api.js';
 import { Batcher } from './batcher.js';
@@ -103,6 +107,8 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
   readonly #creates: Batcher<AppendRecord, EventOf<M>>;
   readonly #transitions: Batcher<TransitionInput, EventOf<M>>;
   readonly #reads = new SingleFlight<unknown>();
+  /** The active trace context of each transition's caller, while it waits for its group commit. */
+  readonly #callers = new WeakMap<TransitionInput, TraceContext>();
   readonly #relay: OutboxRelay | null;
   readonly #log: Logger;
   #pruneTimer: NodeJS.Timeout | null = null;
@@ -125,8 +131,18 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
       ...this.#o.transitions,
       maxPending: this.#o.maxPending,
       run: async (items) => {
-        const outcomes = await this.#timed('transition', items.length, () =>
-          this.#store.transitionMany(items),
+        // Many callers' transitions: a root span, linked to each event's trace once it is known.
+        const outcomes = await withSpan(
+          'ctlplane.transitions',
+          () => transitionBatchSpan(items.length),
+          async (span) => {
+            const out = await this.#timed('transition', items.length, () =>
+              this.#store.transitionMany(items),
+            );
+            const callers = items.map((t) => this.#callers.get(t) ?? null);
+            addLinks(span, [...callers, ...out.map((o) => (o.ok ? o.event.traceContext : null))]);
+            return out;
+          },
         );
         return outcomes.map((o) => (o.ok ? (o.event as EventOf<M>) : o.error));
       },
@@ -221,7 +237,11 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
 
   async transition(input: TransitionInput): Promise<EventOf<M>> {
     // Validated here (sizes first): a bad request fails alone instead of failing its whole batch.
-    return this.#busy('transition', this.#transitions.submit(this.#store.checkTransition(input)));
+    const checked = this.#store.checkTransition(input);
+    // The caller's span, for the group commit's links (the HTTP request's, or a coalesced item's).
+    const caller = activeTraceContext();
+    if (caller) this.#callers.set(checked, caller);
+    return this.#busy('transition', this.#transitions.submit(checked));
   }
 
   transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {

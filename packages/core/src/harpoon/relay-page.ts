@@ -11,6 +11,7 @@ import { eventRoutingKey } from '../bus/routing.js';
 import { UnpublishableError, ValidationError } from '../errors.js';
 import type { StoredEvent } from '../events/model.js';
 import { toWireEvent } from '../events/wire.js';
+import { traceHeaders } from '../tracing/propagation.js';
 
 /** The message id of a change: stable across republishes, distinct per version. */
 export function changeMessageId(e: Pick<StoredEvent, 'id' | 'version'>): string {
@@ -18,7 +19,8 @@ export function changeMessageId(e: Pick<StoredEvent, 'id' | 'version'>): string 
 }
 
 /**
- * The message that carries one changed event.
+ * The message that carries one changed event, with the event's trace context in the `traceparent`
+ * and `tracestate` headers (an event stored without one carries the relay round's span instead).
  *
  * @throws UnpublishableError when the event's routing key cannot be built (over 255 bytes: an
  *   event stored before names were bounded)
@@ -28,7 +30,8 @@ export function changeMessage(e: StoredEvent): OutgoingMessage {
     id: changeMessageId(e),
     routingKey: routingKeyOf(e),
     body: toWireEvent(e) as unknown as OutgoingMessage['body'],
-    headers: { status: e.status, seq: e.seq },
+    // The event's stored context (its creator's), not the relay's: consumers join the creator's trace.
+    headers: { status: e.status, seq: e.seq, ...traceHeaders(e.traceContext) },
   };
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import type { TransitionInput, TransitionOutcome } from '../events/model.js';
+import type { TraceContext } from '../events/trace-context.js';
 import type { Logger } from '../logger.js';
 import type { AckFrameItem } from './protocol.js';
 
@@ -45,7 +46,11 @@ export interface AckBatcherOptions<S> {
   flushMs: number;
   maxPending: number;
   maxPendingBytes: number;
-  apply(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]>;
+  /** `traceContexts`: what each acknowledgement carried back (the agent's handler span), or null. */
+  apply(
+    inputs: readonly TransitionInput[],
+    traceContexts: readonly (TraceContext | null)[],
+  ): Promise<TransitionOutcome[]>;
   settle(items: readonly PendingAck<S>[], outcomes: readonly TransitionOutcome[] | Error): void;
   /** Where a failure of `settle` goes (a listener of its events that throws): never thrown on. */
   log: Logger;
@@ -132,7 +137,10 @@ export class AckBatcher<S> {
   async #apply(batch: readonly PendingAck<S>[]): Promise<void> {
     let outcomes: readonly TransitionOutcome[] | Error;
     try {
-      outcomes = await this.#o.apply(batch.map((p) => ackTransition(p.ack)));
+      outcomes = await this.#o.apply(
+        batch.map((p) => ackTransition(p.ack)),
+        batch.map((p) => p.ack.traceContext ?? null),
+      );
     } catch (err) {
       outcomes = err instanceof Error ? err : new Error(String(err));
     }

@@ -111,6 +111,8 @@ const ackSchema = z
     status: z.enum(['running', 'done', 'failed']),
     error: z.string().max(65_535).optional(),
     result: jsonData.optional(),
+    // The agent's side of the event's trace (its handler span), carried back: at most ~570 bytes.
+    traceContext: traceContextSchema.optional(),
   })
   .strict();
 

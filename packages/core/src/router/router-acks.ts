@@ -8,6 +8,8 @@
  */
 import type { StoredEvent, TransitionOutcome } from '../events/model.js';
 import { transitionSchema } from '../store/schemas.js';
+import { routerAckSpan } from '../tracing/spans.js';
+import { withSpan } from '../tracing/tracing.js';
 import { describeIssues, issuesFromZod } from '../validation.js';
 import { AckBatcher, ackTransition, type PendingAck } from './ack-batcher.js';
 import { checkUnknown } from './ack-check.js';
@@ -29,7 +31,12 @@ export class RouterAcks {
       flushMs: o.ackFlushMs,
       maxPending: o.maxPendingAcks,
       maxPendingBytes: o.maxPendingAckBytes,
-      apply: (inputs) => core.gate.run('transition', () => o.store.transitionMany(inputs)),
+      apply: (inputs, traceContexts) =>
+        withSpan(
+          'ctlplane.router.ack',
+          () => routerAckSpan(traceContexts),
+          () => core.gate.run('transition', () => o.store.transitionMany(inputs)),
+        ),
       settle: (items, outcomes) => this.#settle(items, outcomes),
       log: core.log,
     });

@@ -6,9 +6,11 @@
  * @internal
  * @module
  */
+
 import type { EventEmitter } from 'eventemitter3';
 import type { StoredEvent } from '../events/model.js';
 import type { Logger } from '../logger.js';
+import { recordRouterDelivery } from '../tracing/spans.js';
 import type { AgentSession } from './agent-session.js';
 import { CLOSE_CODES, type CloseReason, type DisconnectReason } from './close-reasons.js';
 import { CursorGuard } from './cursor-guard.js';
@@ -120,6 +122,8 @@ export class RouterCore {
       this.history.push({ seq: e.seq, serverId: e.serverId, json });
       const session = this.sessions.get(e.serverId);
       if (session) this.offer(session, json, e.seq);
+      if (e.traceContext)
+        recordRouterDelivery(e, cursor === undefined ? 'push' : 'poll', session !== undefined);
     }
     if (!dispatch) {
       // Outcomes of acks the router applied: positions the store itself assigned.

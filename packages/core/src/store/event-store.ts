@@ -20,8 +20,8 @@ import type {
 } from '../events/model.js';
 import type { EventTypeMap, EventTypeRegistry } from '../events/registry.js';
 import { type Logger, noopLogger } from '../logger.js';
-import { appendSpan } from '../tracing/spans.js';
-import { withSpan } from '../tracing/tracing.js';
+import { appendSpan, transitionEvent } from '../tracing/spans.js';
+import { addSpanEvent, withSpan } from '../tracing/tracing.js';
 import { cursorSchema, idSchema, nameSchema, parseOrThrow } from '../validation.js';
 import { checkStoreParts } from './check-parts.js';
 import type { AppendRecord, DriverCapabilities, EventStoreDriver } from './driver.js';
@@ -214,8 +214,11 @@ export class EventStore<M extends EventTypeMap = EventTypeMap> extends EventEmit
     const parsed = inputs.map((t, i) => this.checkTransition(t, i));
     if (parsed.length === 0) return [];
     const outcomes = await this.#runtime.write('transition', () => this.#driver.transition(parsed));
-    for (const o of outcomes)
-      if (o.ok) this.emit('store:transitioned', { id: o.event.id, to: o.event.status });
+    outcomes.forEach((o, i) => {
+      if (!o.ok) return;
+      this.emit('store:transitioned', { id: o.event.id, to: o.event.status });
+      addSpanEvent('ctlplane.transition', () => transitionEvent(parsed[i]!, o.event));
+    });
     return outcomes;
   }
 

@@ -38,6 +38,64 @@ export function withActiveTraceContext<T>(event: T): T {
   return traceContext ? { ...event, traceContext } : event;
 }
 
+/**
+ * @internal Run `fn` with `tc` as the active remote parent (no span is started): spans `fn` starts
+ * are children of `tc`. Without the API, or without `tc`, `fn` runs as is.
+ */
+export function runInTraceContext<T>(tc: TraceContext | null | undefined, fn: () => T): T {
+  const api = tc ? otel() : null;
+  if (!api || !tc) return fn();
+  return api.context.with(api.trace.setSpanContext(api.context.active(), toSpanContext(api, tc)), fn);
+}
+
+/**
+ * @internal Add an event named `name` to the active span, if one is recording. `attributes` is
+ * called only then: nothing is built in a process that does not trace.
+ */
+export function addSpanEvent(name: string, attributes: () => Attributes): void {
+  const api = otel();
+  if (!api) return;
+  const span = api.trace.getSpan(api.context.active());
+  if (span?.isRecording()) span.addEvent(name, attributes());
+}
+
+/**
+ * @internal Start a span that is not made active, for work whose steps interleave with other
+ * work's (one span per event of a scheduler batch): the caller adds events and ends it. Undefined
+ * without the API; `describe` is called only with it.
+ */
+export function startSpan(name: string, describe: () => SpanStart): Span | undefined {
+  const api = otel();
+  if (!api) return undefined;
+  const start = describe();
+  const links = toLinks(api, start.links);
+  return api.trace.getTracer(TRACER_NAME).startSpan(
+    name,
+    {
+      ...(start.kind !== undefined ? { kind: KINDS[start.kind] } : {}),
+      ...(start.root ? { root: true } : {}),
+      ...(start.attributes ? { attributes: start.attributes } : {}),
+      ...(links.length > 0 ? { links } : {}),
+    },
+    parentContext(api, start.parent ?? null),
+  );
+}
+
+/** @internal Link `span` to each stored trace context (at most {@link MAX_SPAN_LINKS} in all). */
+export function addLinks(span: Span | undefined, tcs: readonly (TraceContext | null)[]): void {
+  const api = span ? otel() : null;
+  if (!api || !span) return;
+  const links = toLinks(api, tcs);
+  if (links.length > 0) span.addLinks(links);
+}
+
+/** @internal The W3C trace context of `span`, or null. */
+export function traceContextOfSpan(span: Span | undefined): TraceContext | null {
+  const sc = span?.spanContext();
+  const api = sc ? otel() : null;
+  return api && sc && api.isSpanContextValid(sc) ? toTraceContext(sc) : null;
+}
+
 /** @internal A span context in the W3C format. */
 export function toTraceContext(sc: SpanContext): TraceContext {
   const traceparent = `00-${sc.traceId}-${sc.spanId}-${hex2(sc.traceFlags)}`;

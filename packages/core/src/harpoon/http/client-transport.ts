@@ -55,12 +55,19 @@ export class HttpTransport {
   }
 
   /**
-   * Send one request; resolves with the answer whatever its status.
+   * Send one request; resolves with the answer whatever its status. `extraHeaders`: the caller's
+   * W3C trace context (`traceparent`, `tracestate`).
    *
    * @throws UnavailableError when Harpoon cannot be reached or the connection fails before the
    *   answer is complete (`transient` when nothing was sent), or when `signal` aborts
    */
-  send(method: string, path: string, body: string | undefined, signal: AbortSignal): Promise<HttpAnswer> {
+  send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    signal: AbortSignal,
+    extraHeaders: Readonly<Record<string, string>> = {},
+  ): Promise<HttpAnswer> {
     const base = this.#url.pathname.replace(/\/$/, '');
     return new Promise<HttpAnswer>((resolve, reject) => {
       let settled = false;
@@ -104,6 +111,7 @@ export class HttpTransport {
           agent: this.#agent,
           signal,
           headers: {
+            ...extraHeaders,
             authorization: this.#auth,
             ...(body === undefined
               ? {}

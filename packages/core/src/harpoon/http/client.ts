@@ -21,7 +21,8 @@ import type { EventTypeMap } from '../../events/registry.js';
 import { sleep } from '../../retry.js';
 import type { EventOf, NewEventOf } from '../../store/event-store-types.js';
 import { type FollowOptions, limitOf } from '../../store/follow.js';
-import { withActiveTraceContext } from '../../tracing/tracing.js';
+import { traceHeaders } from '../../tracing/propagation.js';
+import { activeTraceContext, withActiveTraceContext } from '../../tracing/tracing.js';
 import { parseOrThrow } from '../../validation.js';
 import type { HarpoonApi } from '../api.js';
 import type { Batcher } from '../batcher.js';
@@ -115,7 +116,8 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
    */
   async transition(input: TransitionInput): Promise<EventOf<M>> {
     this.#open();
-    const json = this.#transitions ? jsonOf(input) : undefined;
+    // Coalesced, the item carries the caller's trace context: the request serves many callers.
+    const json = this.#transitions ? jsonOf(withActiveTraceContext(input)) : undefined;
     if (this.#transitions && json !== undefined) return this.#transitions.submit(json);
     return (await this.#call('POST', '/v1/transitions', event, { transition: input }))
       .event as unknown as EventOf<M>;
@@ -255,7 +257,10 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
         throw new ValidationError(`invalid body: ${rule}`, [{ path: 'body', message: rule }]);
       }
     }
-    const answer = this.#send(method, path, json, this.#o.timeoutMs + waitMs, signal);
+    // The caller's span, as W3C headers: Harpoon handles the request inside it (a coalesced
+    // request serves many callers, so each of its items carries its own instead).
+    const trace = method === 'POST' ? traceHeaders(activeTraceContext()) : undefined;
+    const answer = this.#send(method, path, json, this.#o.timeoutMs + waitMs, signal, trace);
     if (method === 'POST') {
       this.#writes.add(answer);
       void answer.then(
@@ -275,12 +280,13 @@ export class HarpoonClient<M extends EventTypeMap = EventTypeMap> implements Har
     json: string | undefined,
     ms: number,
     signal?: AbortSignal,
+    headers?: Readonly<Record<string, string>>,
   ): Promise<HttpAnswer> {
     // A plain timer, not AbortSignal.timeout inside AbortSignal.any: Node 20 can collect that one
     // before it fires (see deadline.ts). It also ends the request when the caller's signal aborts.
     const until = deadline(ms, signal);
     try {
-      return await this.#http.send(method, path, json, until.signal);
+      return await this.#http.send(method, path, json, until.signal, headers);
     } finally {
       until.clear();
     }

@@ -7,9 +7,14 @@
  *
  * @module
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCtlplaneError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import { type Logger, maskSecrets } from '../../logger.js';
+import { otel } from '../../tracing/otel.js';
+import { traceContextFromHeaders } from '../../tracing/propagation.js';
+import { harpoonRequestSpan } from '../../tracing/spans.js';
+import { withSpan } from '../../tracing/tracing.js';
 import type { Harpoon } from '../harpoon.js';
 import type { TokenAuthenticator } from './auth.js';
 import { ClientGoneError, readJsonBody } from './body.js';
@@ -17,7 +22,7 @@ import { encodeError } from './error-codec.js';
 import type { LongPolls } from './long-polls.js';
 import type { RateLimitedLog } from './peer-log.js';
 import { send } from './reply.js';
-import { ROUTES } from './routes.js';
+import { ROUTES, type RouteContext } from './routes.js';
 import type { HttpServerSettings } from './server-options.js';
 
 /** @internal What handling a request needs. */
@@ -73,18 +78,26 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
     }
     d.auth.authorize(req.headers.authorization, route.scope);
     const body = req.method === 'POST' ? await readJsonBody(req, d.settings.maxBodyBytes) : undefined;
-    const reply = await route
-      .handle({
-        harpoon: d.harpoon,
-        params: route.pattern.exec(url.pathname)?.groups ?? {},
-        query: url.searchParams,
-        body,
-        signal: abort.signal,
-        settings: d.settings,
-        longPolls: d.longPolls,
-        errors: d.errors,
-      })
-      .catch(backendRefusal);
+    // A write with a W3C traceparent header runs inside a server span, a child of the caller's.
+    const trace = req.method === 'POST' && otel() ? traceContextFromHeaders(req.headers) : null;
+    const handle = (ctx: RouteContext) =>
+      trace
+        ? withSpan(
+            'ctlplane.harpoon.request',
+            () => harpoonRequestSpan(trace, req.method!, url.pathname),
+            () => route.handle(ctx),
+          )
+        : route.handle(ctx);
+    const reply = await handle({
+      harpoon: d.harpoon,
+      params: route.pattern.exec(url.pathname)?.groups ?? {},
+      query: url.searchParams,
+      body,
+      signal: abort.signal,
+      settings: d.settings,
+      longPolls: d.longPolls,
+      errors: d.errors,
+    }).catch(backendRefusal);
     await send(req, res, reply);
   } catch (err) {
     try {

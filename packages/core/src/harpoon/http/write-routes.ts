@@ -5,9 +5,11 @@
  */
 import { z } from 'zod';
 import type { TransitionOutcome } from '../../events/model.js';
+import { type TraceContext, traceContextSchema } from '../../events/trace-context.js';
 import { toWireEvent } from '../../events/wire.js';
 import type { NewEventOf } from '../../store/event-store-types.js';
 import { claimSchema, transitionSchema } from '../../store/schemas.js';
+import { runInTraceContext } from '../../tracing/tracing.js';
 import { idSchema, nameSchema, parseOrThrow } from '../../validation.js';
 import type { Harpoon } from '../harpoon.js';
 import type { HarpoonScope } from './auth.js';
@@ -31,6 +33,19 @@ const encodeOutcome = (o: TransitionOutcome) =>
   o.ok ? { ok: true, event: wire(o.event) } : { ok: false, ...encodeError(o.error).body };
 
 type Write = (harpoon: Harpoon, body: unknown) => Promise<unknown>;
+
+/**
+ * A coalesced transition item without its `traceContext` (validated; a malformed one is ignored,
+ * as a malformed `traceparent` header is).
+ */
+function splitTrace(item: unknown): { transition: unknown; traceContext: TraceContext | null } {
+  if (typeof item !== 'object' || item === null || !('traceContext' in item)) {
+    return { transition: item, traceContext: null };
+  }
+  const { traceContext, ...transition } = item as { traceContext: unknown };
+  const parsed = traceContextSchema.safeParse(traceContext);
+  return { transition, traceContext: parsed.success ? parsed.data : null };
+}
 
 const has = (body: unknown, key: string) => typeof body === 'object' && body !== null && key in body;
 
@@ -82,8 +97,13 @@ export const WRITE_ROUTES: readonly Route[] = [
       event: wire(await h.transition(parseOrThrow(oneTransition, b, 'body').transition)),
     }),
     // As `one` for the body `{ transition: item }`, so a bad item gets the very same error.
-    item: async (h, t) =>
-      wire(await h.transition(parseOrThrow(oneTransition, { transition: t }, 'body').transition)),
+    // A coalesced item may carry its caller's trace context beside the transition's fields.
+    item: async (h, t) => {
+      const { transition, traceContext } = splitTrace(t);
+      return runInTraceContext(traceContext, async () =>
+        wire(await h.transition(parseOrThrow(oneTransition, { transition }, 'body').transition)),
+      );
+    },
   }),
   {
     method: 'POST',

@@ -12,10 +12,11 @@ import PQueue from 'p-queue';
 import { fitError } from '../../events/limits.js';
 import type { JsonValue, StoredEvent } from '../../events/model.js';
 import { isTerminal } from '../../events/status.js';
+import type { TraceContext } from '../../events/trace-context.js';
 import type { Logger } from '../../logger.js';
 import { backoffDelay } from '../../retry.js';
 import { agentHandleSpan } from '../../tracing/spans.js';
-import { withSpan } from '../../tracing/tracing.js';
+import { traceContextOfSpan, withSpan } from '../../tracing/tracing.js';
 import { BoundedMap } from '../bounded-map.js';
 import { type AckFrameItem, type AckResult, MAX_FRAME_BYTES } from '../protocol.js';
 import type { AgentEvents } from './agent-events.js';
@@ -101,7 +102,7 @@ export class AgentWork {
     const redelivery = event.status === 'running';
     h.events.emit('agent:event', { event, redelivery });
     if (this.#active.size >= h.maxQueued) {
-      this.#finish(event.id, 'failed', `agent overloaded: ${h.maxQueued} events queued`);
+      this.#finish(event.id, 'failed', event.traceContext, `agent overloaded: ${h.maxQueued} events queued`);
       return;
     }
     const abort = new AbortController();
@@ -157,8 +158,12 @@ export class AgentWork {
     const job = this.#active.get(event.id);
     if (!job || signal.aborted) return void this.#active.delete(event.id);
     job.started = true;
-    if (h.ackRunning && event.status !== 'running') this.#ack({ id: event.id, status: 'running' });
+    if (h.ackRunning && event.status !== 'running') {
+      const tc = event.traceContext;
+      this.#ack({ id: event.id, status: 'running', ...(tc ? { traceContext: tc } : {}) });
+    }
     const handler = h.handlers[event.type];
+    let trace: TraceContext | null = event.traceContext;
     try {
       if (!handler) throw new Error(`no handler for event type ${event.type}`);
       const payload = h.parse ? h.parse(event.type, event.payload) : event.payload;
@@ -166,20 +171,32 @@ export class AgentWork {
       const result = await withSpan(
         'ctlplane.agent.handle',
         () => agentHandleSpan(event, redelivery),
-        () => Promise.resolve(handler({ ...event, payload }, { signal, redelivery, serverId: h.serverId })),
+        (span) => {
+          // Carried back with the acknowledgement: the handler span, else the event's own context.
+          trace = traceContextOfSpan(span) ?? event.traceContext;
+          return Promise.resolve(
+            handler({ ...event, payload }, { signal, redelivery, serverId: h.serverId }),
+          );
+        },
       );
       if (signal.aborted) return void this.#active.delete(event.id);
-      if (result === undefined || result === null) return this.#finish(event.id, 'done');
+      if (result === undefined || result === null) return this.#finish(event.id, 'done', trace);
       const checked = checkResult(result);
-      if ('problem' in checked) this.#finish(event.id, 'failed', checked.problem);
-      else this.#finish(event.id, 'done', undefined, checked.result);
+      if ('problem' in checked) this.#finish(event.id, 'failed', trace, checked.problem);
+      else this.#finish(event.id, 'done', trace, undefined, checked.result);
     } catch (err) {
       if (signal.aborted) return void this.#active.delete(event.id);
-      this.#finish(event.id, 'failed', err instanceof Error ? err.message : String(err));
+      this.#finish(event.id, 'failed', trace, err instanceof Error ? err.message : String(err));
     }
   }
 
-  #finish(id: number, status: 'done' | 'failed', error?: string, result?: JsonValue): void {
+  #finish(
+    id: number,
+    status: 'done' | 'failed',
+    trace: TraceContext | null,
+    error?: string,
+    result?: JsonValue,
+  ): void {
     this.#active.delete(id);
     this.#finished.set(id, status);
     const message = error === undefined ? undefined : fitError(error);
@@ -188,6 +205,7 @@ export class AgentWork {
       status,
       ...(message !== undefined ? { error: message } : {}),
       ...(result !== undefined ? { result } : {}),
+      ...(trace ? { traceContext: trace } : {}),
     });
     this.#h.events.emit('agent:handled', {
       id,

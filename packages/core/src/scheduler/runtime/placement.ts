@@ -7,9 +7,11 @@
  * @internal
  * @module
  */
+import type { Span } from '@opentelemetry/api';
 import type { EventEmitter } from 'eventemitter3';
 import { isCtlplaneError } from '../../errors.js';
 import type { StoredEvent, TransitionInput, TransitionOutcome } from '../../events/model.js';
+import type { TraceContext } from '../../events/trace-context.js';
 import type { Fleet } from '../../fleet/fleet.js';
 import type { ReleaseInput, ReserveOutcome } from '../../fleet/model.js';
 import type { PlacementPipeline } from '../pipeline/pipeline.js';
@@ -17,6 +19,14 @@ import type { RequestView } from '../pipeline/types.js';
 import type { Hold, ServerEntry } from '../view/server-entry.js';
 import { Batcher } from './batcher.js';
 import type { SchedulerEvents } from './events.js';
+import {
+  endScheduleSpan,
+  recordConflict,
+  recordRanking,
+  recordRetry,
+  startScheduleSpan,
+  withReserveSpan,
+} from './schedule-trace.js';
 
 /** @internal An event this instance holds a lease on. */
 export interface HeldEvent {
@@ -49,12 +59,16 @@ export interface PlacerDeps {
 
 interface Try {
   readonly held: HeldEvent;
+  /** `ctlplane.schedule`, when tracing. */
+  readonly span: Span | undefined;
   /** Servers not to try again for this event (made on the first lost race). */
   tried: Set<ServerEntry> | null;
   /** Servers already given a second chance after a lost generation race. */
   again: Set<ServerEntry> | null;
   conflicts: number;
   result: PlaceResult | null;
+  /** Where it was placed, for its span. */
+  placedOn: { serverId: string; score: number; version: number } | null;
 }
 
 /** A per-event answer that proves the transition was not applied (as opposed to "it failed"). */
@@ -72,6 +86,8 @@ export class Placer {
   readonly #reserve: Batcher<Hold, ReserveOutcome>;
   /** The claim count of the event behind each hold: the reservation's fencing token. */
   readonly #fences = new WeakMap<Hold, number>();
+  /** The trace context of the event behind each hold, for the reservation span's links. */
+  readonly #traces = new WeakMap<Hold, TraceContext>();
   /** Placements of concurrent batches share store transactions (fewer commits, same outcomes). */
   readonly #transitions: Batcher<TransitionInput, TransitionOutcome>;
 
@@ -89,10 +105,12 @@ export class Placer {
     const { pipeline } = this.#d;
     const tries: Try[] = helds.map((held) => ({
       held,
+      span: startScheduleSpan(held.event, held.attempt),
       tried: null,
       again: null,
       conflicts: 0,
       result: null,
+      placedOn: null,
     }));
     const commits: Promise<void>[] = [];
     let open = tries;
@@ -100,6 +118,8 @@ export class Placer {
       const holds: { t: Try; hold: Hold; score: number }[] = [];
       for (const t of open) {
         const { ranked, first } = pipeline.rank(t.held.request, t.tried ?? undefined);
+        if (t.conflicts === 0) recordRanking(t.span, pipeline, t.held.request, ranked);
+        else recordRetry(t.span, t.conflicts);
         const pick = ranked[first];
         if (!pick) {
           const reason = t.conflicts > 0 ? `lost ${t.conflicts} reservation races` : 'no server fits';
@@ -108,6 +128,7 @@ export class Placer {
         }
         const hold = pipeline.view.hold(pick.entry, t.held.request);
         this.#fences.set(hold, t.held.event.attempts);
+        if (t.held.event.traceContext) this.#traces.set(hold, t.held.event.traceContext);
         holds.push({ t, hold, score: pick.score });
       }
       if (holds.length === 0) break;
@@ -129,6 +150,7 @@ export class Placer {
           won.push({ t, entry: hold.entry, score });
           continue;
         }
+        recordConflict(t.span, hold.entry.id, outcome.reason);
         if (outcome.reason === 'fenced') {
           // A newer claim of this event holds its reservation: that claim places it, not this one.
           t.result = { kind: 'dropped' };
@@ -159,7 +181,11 @@ export class Placer {
       if (won.length > 0) commits.push(this.#commit(won));
     }
     await Promise.all(commits);
-    return tries.map((t) => t.result ?? { kind: 'dropped' });
+    return tries.map((t) => {
+      const result = t.result ?? { kind: 'dropped' as const };
+      endScheduleSpan(t.span, result, t.placedOn, t.conflicts);
+      return result;
+    });
   }
 
   /** Release reservations (e.g. of events whose placement the store refused) and refresh the view. */
@@ -179,19 +205,24 @@ export class Placer {
       else outcomes[i] = { ok: false, key: h.key, serverId: h.entry.id, reason: 'conflict', server: null };
     });
     try {
-      const res = await fleet.reserveChecked(
-        send.map((i) => {
-          const h = holds[i]!;
-          return {
-            key: h.key,
-            serverId: h.entry.id,
-            generation: h.generation,
-            demand: h.demand,
-            ratios: pipeline.overcommit,
-            group: h.group,
-            fence: this.#fences.get(h) ?? null,
-          };
-        }),
+      const res = await withReserveSpan(
+        send.length,
+        send.map((i) => this.#traces.get(holds[i]!)),
+        () =>
+          fleet.reserveChecked(
+            send.map((i) => {
+              const h = holds[i]!;
+              return {
+                key: h.key,
+                serverId: h.entry.id,
+                generation: h.generation,
+                demand: h.demand,
+                ratios: pipeline.overcommit,
+                group: h.group,
+                fence: this.#fences.get(h) ?? null,
+              };
+            }),
+          ),
       );
       send.forEach((i, n) => {
         outcomes[i] = res[n]!;
@@ -265,6 +296,7 @@ export class Placer {
   }
 
   #placed({ t, entry, score }: { t: Try; entry: ServerEntry; score: number }): PlaceResult {
+    t.placedOn = { serverId: entry.id, score, version: t.held.event.version + 1 };
     this.#d.events.emit('scheduler:placed', {
       eventId: t.held.event.id,
       serverId: entry.id,

@@ -59,7 +59,7 @@ describeWith('mysql', 'MySQL event store: migrations, options, pool', () => {
     );
     expect(() => new MysqlEventStoreDriver({ url: mysqlUrl(), poolSize: 0 })).toThrow(/poolSize/);
     expect(() => new MysqlEventStoreDriver({ url: 'postgres://x' })).toThrow(/url/);
-    expect(() => new MysqlEventStoreDriver({} as never)).toThrow(/exactly one of url or pool/);
+    expect(() => new MysqlEventStoreDriver({} as never)).toThrow(/exactly one of url, urls or pool/);
   });
 
   it('never holds more connections than poolSize, and reports how many it holds', async () => {

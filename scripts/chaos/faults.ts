@@ -8,12 +8,13 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sleep } from '@ctlplane/core';
 import { pick } from '../../packages/examples/src/droplet-cloud/random.js';
+import type { ClusterFaults } from './cluster-faults.js';
 import { type ChaosDatabase, DB_CLIENTS } from './database.js';
 import { AGENT_IDLE_TIMEOUT_MS, type Deployment, SCHEDULER_LEASE_MS } from './deployment.js';
 
 const run = promisify(execFile);
 
-/** The kinds of fault, and how often each is picked relative to the others. */
+/** The kinds of fault on single services, and how often each is picked relative to the others. */
 export const FAULT_WEIGHTS = {
   'kill-process': 5,
   'kill-db-connections': 2,
@@ -22,8 +23,27 @@ export const FAULT_WEIGHTS = {
   'pause-scheduler': 1,
   'restart-rabbitmq': 1,
 } as const;
+/**
+ * On the clusters: a node of either cluster killed and restarted instead of the single broker's
+ * stop_app (each takes a node away for 10 to 30 s, so they are drawn as often as a process kill's
+ * fifth).
+ */
+export const CLUSTER_FAULT_WEIGHTS = {
+  'kill-process': 5,
+  'kill-db-connections': 2,
+  'disconnect-agents': 2,
+  'pause-agents': 1,
+  'pause-scheduler': 1,
+  'kill-galera-node': 1,
+  'kill-rabbitmq-node': 1,
+} as const;
 /** A kind of fault. */
-export type FaultKind = keyof typeof FAULT_WEIGHTS;
+export type FaultKind = keyof typeof FAULT_WEIGHTS | keyof typeof CLUSTER_FAULT_WEIGHTS;
+/** Every kind of fault, in report order. */
+export const FAULT_KINDS = [
+  ...new Set([...Object.keys(FAULT_WEIGHTS), ...Object.keys(CLUSTER_FAULT_WEIGHTS)]),
+] as FaultKind[];
+type Weights = Partial<Record<FaultKind, number>>;
 
 /** One injected fault. */
 export interface FaultRecord {
@@ -46,13 +66,15 @@ export interface FaultTargets {
   readonly db: ChaosDatabase;
   /** The routers' WebSocket ports (agents' connections end there). */
   readonly routerPorts: readonly number[];
+  /** On the clusters: their nodes, killed and restarted. */
+  readonly cluster?: ClusterFaults;
 }
 
 const between = (random: () => number, lo: number, hi: number): number =>
   Math.round(lo + random() * (hi - lo));
 
-function pickKind(random: () => number): FaultKind {
-  const entries = Object.entries(FAULT_WEIGHTS) as [FaultKind, number][];
+function pickKind(weights: Weights, random: () => number): FaultKind {
+  const entries = Object.entries(weights) as [FaultKind, number][];
   let r = random() * entries.reduce((n, [, w]) => n + w, 0);
   for (const [kind, w] of entries) {
     r -= w;
@@ -62,8 +84,8 @@ function pickKind(random: () => number): FaultKind {
 }
 
 /** The order of the first round: every kind once, shuffled by the seed. */
-function firstRound(random: () => number): FaultKind[] {
-  const kinds = Object.keys(FAULT_WEIGHTS) as FaultKind[];
+function firstRound(weights: Weights, random: () => number): FaultKind[] {
+  const kinds = Object.keys(weights) as FaultKind[];
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
@@ -73,7 +95,8 @@ function firstRound(random: () => number): FaultKind[] {
 
 /**
  * Injects faults until stopped: first every kind once (in an order the seed shuffles), so that
- * even a short run tries each, then kinds drawn by {@link FAULT_WEIGHTS}.
+ * even a short run tries each, then kinds drawn by {@link FAULT_WEIGHTS} (on the clusters
+ * {@link CLUSTER_FAULT_WEIGHTS}).
  */
 export class FaultInjector {
   readonly log: FaultRecord[] = [];
@@ -84,6 +107,7 @@ export class FaultInjector {
   #round: FaultKind[] | null = null;
   #dbKills = 0;
   readonly #say: (line: string) => void;
+  readonly #weights: Weights;
 
   constructor(o: {
     targets: FaultTargets;
@@ -95,14 +119,12 @@ export class FaultInjector {
     this.#random = o.random;
     this.#everyMs = o.everyMs;
     this.#say = o.say;
+    this.#weights = o.targets.cluster ? CLUSTER_FAULT_WEIGHTS : FAULT_WEIGHTS;
   }
 
   /** Faults by kind. */
   counts(): Record<FaultKind, number> {
-    const out = Object.fromEntries(Object.keys(FAULT_WEIGHTS).map((k) => [k, 0])) as Record<
-      FaultKind,
-      number
-    >;
+    const out = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
     for (const f of this.log) out[f.kind]++;
     return out;
   }
@@ -114,8 +136,8 @@ export class FaultInjector {
       await sleep(between(this.#random, this.#everyMs / 2, (this.#everyMs * 3) / 2), signal).catch(() => {});
       if (signal.aborted) return;
       await this.restartCrashed();
-      this.#round ??= firstRound(this.#random);
-      const kind = this.#round.shift() ?? pickKind(this.#random);
+      this.#round ??= firstRound(this.#weights, this.#random);
+      const kind = this.#round.shift() ?? pickKind(this.#weights, this.#random);
       const at = (Date.now() - this.#startedAt) / 1_000;
       const t0 = Date.now();
       let target = '';
@@ -197,7 +219,16 @@ export class FaultInjector {
         await rabbitmqctl('start_app');
         return ['rabbitmq', `stop_app, ${downMs} ms down, start_app`];
       }
+      case 'kill-galera-node':
+        return this.#clusterFaults().galera(r);
+      case 'kill-rabbitmq-node':
+        return this.#clusterFaults().rabbit(r);
     }
+  }
+
+  #clusterFaults(): ClusterFaults {
+    if (!this.#t.cluster) throw new Error('a node fault needs --cluster');
+    return this.#t.cluster;
   }
 
   /** Reset the agents' sides of as many router connections as `draws` picks (ss -K). */

@@ -58,6 +58,7 @@ async function up(): Promise<void> {
   say(
     `\nCTLPLANE_MYSQL_URL=${galeraUrl(1)}   (other nodes: ${GALERA_NODES.slice(1).map(galeraUrl).join(', ')})`,
   );
+  say(`CTLPLANE_GALERA_URLS=${GALERA_NODES.map(galeraUrl).join(',')}   (npm run test:galera; any --mysql)`);
   say(
     `CTLPLANE_AMQP_URL=${rabbitUrl(1)}   (other nodes: ${RABBIT_NODES.slice(1).map(rabbitUrl).join(', ')})`,
   );

@@ -9,11 +9,11 @@ import { sleep } from '@ctlplane/core';
 import { pick } from '../../packages/examples/src/droplet-cloud/random.js';
 import { GALERA_NODES } from '../cluster/galera.js';
 import {
+  crashGaleraNode,
   galeraHealthy,
   galeraWriterByConnections,
   galeraWriterByUptime,
-  killGaleraNode,
-  restartGaleraNode,
+  rejoinGaleraNode,
 } from '../cluster/galera-node.js';
 import { waitFor } from '../cluster/process.js';
 import { RABBIT_NODES, rabbitNode } from '../cluster/rabbitmq.js';
@@ -65,10 +65,10 @@ export class ClusterFaults {
           .join(' ')}`
       : 'no client connections seen; writer by uptime';
     const downMs = between(random, 2_000, 8_000);
-    await killGaleraNode(n);
+    await crashGaleraNode(n);
     await sleep(downMs);
     const t0 = Date.now();
-    const rejoin = await restartGaleraNode(n, REJOIN_MS);
+    const rejoin = await rejoinGaleraNode(n, REJOIN_MS);
     if (n === writer) this.#writerKilled = true;
     return [
       `galera-${n} (${role})`,

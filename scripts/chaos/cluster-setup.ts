@@ -4,7 +4,7 @@
  * and the check that every queue of the deployment is a quorum queue with a replica on each node.
  */
 import { GALERA_NODES, galeraDown, galeraRunning, galeraUp } from '../cluster/galera.js';
-import { galeraHealthy, galeraPid, restartGaleraNode } from '../cluster/galera-node.js';
+import { galeraHealthy, galeraPid, rejoinGaleraNode } from '../cluster/galera-node.js';
 import { waitFor } from '../cluster/process.js';
 import { RABBIT_NODES, rabbitDown, rabbitNode, rabbitRunning, rabbitUp } from '../cluster/rabbitmq.js';
 import { queueReplicas, rabbitHealthy, rabbitPid, restartRabbitNode } from '../cluster/rabbitmq-node.js';
@@ -24,7 +24,7 @@ export async function ensureClusters(say: (line: string) => void): Promise<void>
     } else {
       for (const n of GALERA_NODES.filter((m) => galeraPid(m) === undefined)) {
         say(`galera-${n} is down: restarting it …`);
-        await restartGaleraNode(n, WHOLE_MS);
+        await rejoinGaleraNode(n, WHOLE_MS);
       }
     }
     await waitFor('galera: 3 nodes Synced', WHOLE_MS, async () =>

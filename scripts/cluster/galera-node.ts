@@ -1,6 +1,7 @@
 /**
- * One Galera node lost and brought back, for the chaos run's cluster mode: SIGKILL of its
- * `mariadbd`, then a restart that joins the running cluster (never `--wsrep-new-cluster`) and
+ * One Galera node lost and brought back, for the chaos run's cluster mode (galera.ts's
+ * killGaleraNode / restartGaleraNode serve the tests): SIGKILL of its `mariadbd`, waited out, then
+ * a restart that joins the running cluster (never `--wsrep-new-cluster`) and
  * counts only once the node is Synced again. Before the restart the node's last committed position
  * is recovered from InnoDB (`--wsrep-recover`, what the packaged `galera_recovery` does), so the
  * joiner can ask a donor for the missing write-sets only (IST) instead of a full copy (SST).
@@ -25,7 +26,7 @@ export async function galeraHealthy(): Promise<boolean> {
 }
 
 /** SIGKILL node `n` and wait (at most 10 s) until it is gone. */
-export async function killGaleraNode(n: number): Promise<void> {
+export async function crashGaleraNode(n: number): Promise<void> {
   const pid = galeraPid(n);
   if (pid === undefined) throw new Error(`galera-${n} is not running`);
   process.kill(pid, 'SIGKILL');
@@ -66,7 +67,7 @@ async function recoverPosition(n: number): Promise<string | undefined> {
  * Start node `n` again as a member of the running cluster and wait until it is Synced in a cluster
  * of 3; bounded by `ms`, the error names the node and the tail of its log.
  */
-export async function restartGaleraNode(n: number, ms: number): Promise<GaleraRejoin> {
+export async function rejoinGaleraNode(n: number, ms: number): Promise<GaleraRejoin> {
   if (galeraPid(n) !== undefined) throw new Error(`galera-${n} is already running`);
   const f = galeraFiles(n);
   const recovered = await recoverPosition(n);

@@ -1,9 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { noopLogger } from '@ctlplane/core';
 import { createPool, type Pool, type PoolOptions } from 'mysql2/promise';
+import { FailoverPool } from '../../packages/adapters/src/mysql/failover-pool.js';
 import { mysqlUrl } from './services.js';
 
-/** A pool on the test database (`CTLPLANE_MYSQL_URL`). */
+/**
+ * A pool on the test database (`CTLPLANE_MYSQL_URL`). A comma-separated list (the `galera`
+ * project) gives a pool on the same writer node the stores under test choose, so the tests' own
+ * reads and writes never go through a second node.
+ */
 export function testPool(options: Partial<PoolOptions> = {}): Pool {
+  const urls = mysqlUrl().split(',');
+  if (urls.length > 1) {
+    return new FailoverPool(urls, { connectionLimit: 8, ...options }, 5_000, noopLogger) as unknown as Pool;
+  }
   return createPool({ uri: mysqlUrl(), connectionLimit: 8, ...options });
 }
 

@@ -23,8 +23,9 @@ export const SERVICE_START_HINT: Record<ServiceName, string> = {
   amqp: 'start it with: rabbitmq-server -detached (or set CTLPLANE_AMQP_URL)',
 };
 
-/** Hide the password of a URL before it is printed. */
+/** Hide the password of a URL (or of each in a comma-separated list) before it is printed. */
 export function maskUrl(url: string): string {
+  if (url.includes(',')) return url.split(',').map(maskUrl).join(',');
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -42,7 +43,11 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
     ),
   ]);
 
-async function probeMysql(url: string): Promise<void> {
+async function probeMysql(urls: string): Promise<void> {
+  for (const url of urls.split(',')) await probeOneMysql(url.trim());
+}
+
+async function probeOneMysql(url: string): Promise<void> {
   const conn = await withTimeout(createConnection({ uri: url, connectTimeout: 3000 }), 4000, 'connect');
   try {
     await conn.query('SELECT 1');

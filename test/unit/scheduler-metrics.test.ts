@@ -127,7 +127,7 @@ describe('PrometheusScraper against a real HTTP server on 127.0.0.1', () => {
         { serverId: 'err', url: `${base}/err` },
         { serverId: 'closed', url: 'http://127.0.0.1:1/metrics' },
       ],
-      timeoutMs: 200,
+      timeoutMs: 1_500, // far below /hang's 5 s; generous for a loaded machine (200 ms failed at load 12)
       maxBytes: 1_024,
       metrics: ['node_load1'],
     });

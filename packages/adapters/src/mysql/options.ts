@@ -11,9 +11,25 @@ import { z } from 'zod';
 /** Table prefixes: a letter, then letters, digits or `_`; at most 31 characters. */
 export const TABLE_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,30}$/;
 
+const mysqlUrl = z.string().startsWith('mysql://', 'must be a mysql:// URL');
+/** Most nodes a list may name (a Galera cluster has 3, 5 or 7). */
+const MAX_NODES = 9;
+
 const schema = z
   .object({
-    url: z.string().startsWith('mysql://', 'must be a mysql:// URL').optional(),
+    url: z
+      .string()
+      .startsWith('mysql://', 'must be a mysql:// URL (or a comma-separated list of them)')
+      .refine(
+        (v) => v.split(',').every((u) => u.trim().startsWith('mysql://')),
+        'every comma-separated entry must be a mysql:// URL',
+      )
+      .optional(),
+    urls: z
+      .array(mysqlUrl)
+      .min(1, 'must name at least one node')
+      .max(MAX_NODES, `must name at most ${MAX_NODES} nodes`)
+      .optional(),
     pool: z
       .custom<Pool>(
         (v) => typeof v === 'object' && v !== null && 'getConnection' in v,
@@ -28,15 +44,32 @@ const schema = z
       .optional(),
   })
   .strict()
-  .refine((o) => (o.url === undefined) !== (o.pool === undefined), {
-    message: 'give exactly one of url or pool',
+  .refine((o) => [o.url, o.urls, o.pool].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of url, urls or pool',
+    path: ['url'],
+  })
+  .refine((o) => o.url === undefined || o.url.split(',').length <= MAX_NODES, {
+    message: `must name at most ${MAX_NODES} nodes`,
     path: ['url'],
   });
 
 /** Connection options shared by every MySQL backend. */
 export interface MysqlOptions {
-  /** `mysql://user:password@host:3306/database`. Give this or `pool`. */
+  /**
+   * `mysql://user:password@host:3306/database`. Give this, `urls` or `pool`. A comma-separated
+   * list of URLs means the nodes of one Galera cluster, as `urls` does (a comma inside a password
+   * must then be percent-encoded, `%2C`).
+   */
   url?: string;
+  /**
+   * The nodes of one MariaDB Galera cluster, in any order (every process should be given the same
+   * list). The backend sends everything to one node, the writer: of the nodes that answer and are
+   * `Synced` in the primary component, the one up the longest, so that every process picks the
+   * same node without talking to the others. When the writer is lost (connection refused or
+   * broken, or Galera's 1047 "not ready"), the backend picks again and carries on there; it never
+   * moves back on its own while its writer is healthy. One URL behaves exactly as `url`.
+   */
+  urls?: readonly string[];
   /** An existing mysql2/promise pool (not closed by ctlplane). Give this or `url`. */
   pool?: Pool;
   /** Prefix of every table (default `ctl_`), validated against {@link TABLE_PREFIX_PATTERN}. */
@@ -51,7 +84,8 @@ export interface MysqlOptions {
 
 /** @internal Parsed options. */
 export interface ParsedMysqlOptions {
-  readonly url: string | undefined;
+  /** The node URLs (one for a single server), or empty with `pool`. */
+  readonly urls: readonly string[];
   readonly pool: Pool | undefined;
   readonly tablePrefix: string;
   readonly poolSize: number;
@@ -63,7 +97,7 @@ export interface ParsedMysqlOptions {
 export function parseMysqlOptions(options: MysqlOptions, what: string): ParsedMysqlOptions {
   const o = parseOrThrow(schema, options, what);
   return Object.freeze({
-    url: o.url,
+    urls: o.urls ?? o.url?.split(',').map((u) => u.trim()) ?? [],
     pool: o.pool,
     tablePrefix: o.tablePrefix,
     poolSize: o.poolSize,

@@ -4,8 +4,15 @@
  * @module
  */
 import { UnsupportedError, ValidationError } from '@ctlplane/core';
-import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import {
+  createPool,
+  type Pool,
+  type PoolConnection,
+  type PoolOptions,
+  type RowDataPacket,
+} from 'mysql2/promise';
 import { mapMysqlError } from './errors.js';
+import { FailoverPool } from './failover-pool.js';
 import type { ParsedMysqlOptions } from './options.js';
 
 /** @internal A pool plus whether ctlplane owns (and so closes) it. */
@@ -22,23 +29,37 @@ interface Closable {
   once(event: 'end' | 'error', listener: () => void): unknown;
 }
 
-/** @internal Create (from `url`) or adopt (`pool`) the pool of a backend. */
+/** @internal The mysql2 options of every pool ctlplane creates (one per node). */
+function poolConfig(o: ParsedMysqlOptions): Omit<PoolOptions, 'uri'> {
+  return {
+    connectionLimit: o.poolSize,
+    maxIdle: o.poolSize,
+    idleTimeout: 60_000,
+    queueLimit: 10_000,
+    multipleStatements: true,
+    timezone: 'Z',
+    charset: 'UTF8MB4_BIN',
+    supportBigNumbers: true,
+    connectTimeout: o.connectTimeoutMs,
+    enableKeepAlive: true,
+  };
+}
+
+/**
+ * @internal Create (from `url` / `urls`) or adopt (`pool`) the pool of a backend. Several URLs
+ * make a {@link FailoverPool}, typed as the `Pool` whose part the backends use.
+ */
 export function managedPool(o: ParsedMysqlOptions): ManagedPool {
-  const pool =
+  const pool: Pool =
     o.pool ??
-    createPool({
-      uri: o.url!,
-      connectionLimit: o.poolSize,
-      maxIdle: o.poolSize,
-      idleTimeout: 60_000,
-      queueLimit: 10_000,
-      multipleStatements: true,
-      timezone: 'Z',
-      charset: 'UTF8MB4_BIN',
-      supportBigNumbers: true,
-      connectTimeout: o.connectTimeoutMs,
-      enableKeepAlive: true,
-    });
+    (o.urls.length > 1
+      ? (new FailoverPool(
+          o.urls,
+          poolConfig(o),
+          Math.min(o.connectTimeoutMs, 5_000),
+          o.logger.child('mysql:nodes'),
+        ) as unknown as Pool)
+      : createPool({ ...poolConfig(o), uri: o.urls[0]! }));
   // Counted from the pool's own events (an adopted pool's earlier connections are not seen).
   let open = 0;
   pool.on('connection', (conn) => {

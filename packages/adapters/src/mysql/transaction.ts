@@ -8,6 +8,7 @@
 import { isCtlplaneError } from '@ctlplane/core';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { isConnectionError, mapMysqlError } from './errors.js';
+import { noteNodeError } from './failover-pool.js';
 import { nameResults, type Results, type Statement, scriptText } from './round-trip.js';
 
 const BEGIN: readonly Statement[] = [
@@ -94,6 +95,7 @@ export async function inTransaction<T>(
   try {
     return await fn(tx);
   } catch (err) {
+    noteNodeError(pool, err);
     broken = isConnectionError(err);
     if (!broken && begun) await conn.query('ROLLBACK').catch(() => (broken = true));
     if (isCtlplaneError(err)) throw err;

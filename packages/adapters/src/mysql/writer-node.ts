@@ -1,0 +1,86 @@
+/**
+ * Which node of a Galera cluster is the writer: probe every node, keep those ready for queries,
+ * take the one up the longest. Every process applies the same rule to the same cluster, so they
+ * agree on one writer without talking to each other, and a node that restarts (its uptime starts
+ * again at 0) never takes the role back from the node that replaced it.
+ *
+ * @internal
+ * @module
+ */
+import { maskSecrets } from '@ctlplane/core';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
+
+/** What one probe found. */
+export interface NodeStatus {
+  /** Position in the configured list. */
+  readonly index: number;
+  /** Ready for reads and writes: a plain server, or a Galera node `Synced` in the primary component. */
+  readonly ready: boolean;
+  /** Seconds the server has been up (`Uptime`), 0 when unknown. */
+  readonly uptimeS: number;
+  /** Why the node is not ready (masked). */
+  readonly reason?: string;
+}
+
+/**
+ * The writer among probed nodes: the ready node with the longest uptime, the first in the list on
+ * a tie; -1 when none is ready.
+ */
+export function pickWriter(nodes: readonly NodeStatus[]): number {
+  let best: NodeStatus | null = null;
+  for (const n of nodes) {
+    if (n.ready && (best === null || n.uptimeS > best.uptimeS)) best = n;
+  }
+  return best?.index ?? -1;
+}
+
+/** Decide readiness from `SHOW GLOBAL STATUS` / `VARIABLES` values (lower-cased names). */
+export function readiness(values: ReadonlyMap<string, string>): { ready: boolean; reason?: string } {
+  if ((values.get('wsrep_on') ?? 'OFF').toUpperCase() !== 'ON') return { ready: true };
+  const cluster = values.get('wsrep_cluster_status') ?? '?';
+  const state = values.get('wsrep_local_state_comment') ?? '?';
+  const wsrepReady = values.get('wsrep_ready') ?? '?';
+  if (cluster === 'Primary' && state === 'Synced' && wsrepReady === 'ON') return { ready: true };
+  return {
+    ready: false,
+    reason: `wsrep_cluster_status=${cluster}, state=${state}, wsrep_ready=${wsrepReady}`,
+  };
+}
+
+const STATUS_SQL =
+  "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'wsrep_ready', 'wsrep_local_state_comment', 'wsrep_cluster_status')";
+const VARIABLES_SQL = "SHOW GLOBAL VARIABLES WHERE Variable_name = 'wsrep_on'";
+
+/** Probe one node with a connection of its own, bounded by `timeoutMs` from start to answer. */
+export async function probeNode(url: string, index: number, timeoutMs: number): Promise<NodeStatus> {
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = createConnection({ uri: url, connectTimeout: timeoutMs });
+  const work = (async () => {
+    const conn = await connecting;
+    try {
+      const [status] = await conn.query<RowDataPacket[]>(STATUS_SQL);
+      const [vars] = await conn.query<RowDataPacket[]>(VARIABLES_SQL);
+      const values = new Map<string, string>();
+      for (const r of [...status, ...vars])
+        values.set(String(r.Variable_name).toLowerCase(), String(r.Value));
+      const { ready, reason } = readiness(values);
+      const uptimeS = Number(values.get('uptime') ?? 0) || 0;
+      return reason === undefined ? { index, ready, uptimeS } : { index, ready, uptimeS, reason };
+    } finally {
+      conn.destroy();
+    }
+  })();
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } catch (err) {
+    // A late connection is closed when it arrives.
+    connecting.then((c) => c.destroy()).catch(() => {});
+    work.catch(() => {});
+    return { index, ready: false, uptimeS: 0, reason: maskSecrets((err as Error)?.message ?? String(err)) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -12,8 +12,28 @@ import { queueReplicas, rabbitHealthy, rabbitPid, restartRabbitNode } from '../c
 /** Bound on making a cluster whole (a node's restart, or the other user's node coming back). */
 const WHOLE_MS = 240_000;
 
-/** Make both clusters healthy: start them, or restart the nodes that are down. */
+/** How long a running but unhealthy cluster is given to heal by itself (another user's restart). */
+const HEAL_MS = 90_000;
+
+/** Resolves true once `healthy` says so, false after `ms`. */
+async function healsWithin(ms: number, healthy: () => Promise<boolean>): Promise<boolean> {
+  return waitFor('healthy', ms, async () => ((await healthy()) ? true : undefined)).catch(() => false);
+}
+
+/**
+ * Make both clusters healthy: start them when none of their nodes runs; when some run, give them
+ * {@link HEAL_MS} (the clusters are shared: a node may be restarting on someone else's behalf),
+ * then restart the nodes still down.
+ */
 export async function ensureClusters(say: (line: string) => void): Promise<void> {
+  if (galeraRunning() && !(await galeraHealthy())) {
+    say('galera cluster running but not whole: waiting for it …');
+    await healsWithin(HEAL_MS, galeraHealthy);
+  }
+  if (rabbitRunning() && !(await rabbitHealthy())) {
+    say('rabbitmq cluster running but not whole: waiting for it …');
+    await healsWithin(HEAL_MS, rabbitHealthy);
+  }
   if (!(await galeraHealthy())) {
     if (!galeraRunning()) {
       say('galera cluster not running: starting it (npm run cluster -- up) …');

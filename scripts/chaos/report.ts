@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { machine, table, writeDocSection } from '../../bench/lib/report.js';
 import type { CheckResult } from './checker.js';
 import type { ReplicationCheck } from './cluster-setup.js';
-import { FAULT_KINDS, type FaultKind, type FaultRecord } from './faults.js';
+import { FAULT_KINDS, type FaultKind, type FaultRecord, NODE_FAULTS } from './faults.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -41,6 +41,12 @@ export interface ChaosRun {
 
 /** The five numbers of the checker that must be zero (and `feed_gaps`). */
 export const VERDICT_KEYS = ['lost', 'double_placed', 'overcommitted', 'stuck', 'phantom_done'] as const;
+
+/** The kinds a run of this mode can inject: no single-broker restart on the clusters, no node kill off them. */
+export function faultKinds(cluster: boolean): FaultKind[] {
+  const nodes: readonly FaultKind[] = NODE_FAULTS;
+  return FAULT_KINDS.filter((k) => (cluster ? k !== 'restart-rabbitmq' : !nodes.includes(k)));
+}
 
 /** Nodes killed and restarted (the fault done, the node back), by cluster; writers among Galera's. */
 export function nodeKills(faults: readonly FaultRecord[]): {
@@ -105,7 +111,8 @@ export function writeChaosReport(r: ChaosRun): string[] {
   const name = r.cluster ? 'chaos-cluster' : r.quick ? 'chaos-quick' : 'chaos';
   const date = new Date().toISOString();
   const m = machine();
-  const counts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const kinds = faultKinds(r.cluster);
+  const counts = Object.fromEntries(kinds.map((k) => [k, 0])) as Record<FaultKind, number>;
   const failedInjections = { ...counts };
   for (const f of r.faults) {
     counts[f.kind]++;

@@ -18,14 +18,17 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { consoleLogger, deadLetterQueueName, sleep } from '@ctlplane/core';
+import type { RowDataPacket } from 'mysql2/promise';
 import { DropletClient } from '../packages/examples/src/droplet-cloud/api-client.js';
 import { parseOptions } from '../packages/examples/src/droplet-cloud/cli.js';
 import { seeded } from '../packages/examples/src/droplet-cloud/random.js';
 import { routerQueue } from '../packages/examples/src/droplet-cloud/routers.js';
 import { check, openCount, outlivingReservations, unpublishedIds } from './chaos/checker.js';
+import { ClusterFaults } from './chaos/cluster-faults.js';
+import { checkReplication, ensureClusters } from './chaos/cluster-setup.js';
 import { DB_CLIENTS, dbUser, openChaosDatabase } from './chaos/database.js';
 import {
   AGENT_SHARDS,
@@ -36,6 +39,7 @@ import {
   SCHEDULER_LEASE_MS,
 } from './chaos/deployment.js';
 import { FaultInjector } from './chaos/faults.js';
+import { FeedFollower } from './chaos/feed-follower.js';
 import { ChangeObserver } from './chaos/observer.js';
 import { chaosOptions } from './chaos/options.js';
 import { passed, writeChaosReport } from './chaos/report.js';
@@ -45,11 +49,9 @@ import { cleanup } from './multi-process/cleanup.js';
 const OVERCOMMIT = { cpu: 2, memory: 1 };
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-function preflight(): void {
-  for (const [cmd, args] of [
-    ['rabbitmqctl', ['-q', 'status']],
-    ['ss', ['-V']],
-  ] as const) {
+function preflight(cluster: boolean): void {
+  const tools = [['ss', ['-V']] as const, ...(cluster ? [] : [['rabbitmqctl', ['-q', 'status']] as const])];
+  for (const [cmd, args] of tools) {
     try {
       execFileSync(cmd, args, { stdio: 'ignore', timeout: 60_000 });
     } catch {
@@ -62,12 +64,13 @@ function preflight(): void {
 
 async function main(): Promise<number> {
   const o = chaosOptions(process.argv.slice(2), process.env);
-  preflight();
+  preflight(o.cluster);
+  if (o.cluster) await ensureClusters(say);
   const hex = randomBytes(3).toString('hex');
   const prefix = `chaos_${hex}_`;
   const dir = join(tmpdir(), `ctlplane-chaos-${hex}`);
   const exchange = `droplet-cloud.${prefix}`;
-  const command = `npm run chaos --${o.quick ? ' --quick' : ''} --seed ${o.seed}`;
+  const command = `npm run chaos --${o.cluster ? ' --cluster' : ''}${o.quick ? ' --quick' : ''} --seed ${o.seed}`;
   say(
     `chaos: seed ${o.seed}, ${o.requests.toLocaleString('en-US')} requests at ${o.rate}/s, tables ${prefix}*, logs ${dir}/logs`,
   );
@@ -80,7 +83,15 @@ async function main(): Promise<number> {
     capacity: parseOptions({}).capacity,
   };
   const common = [
-    ...['--amqp', o.amqp, '--table-prefix', prefix, '--port-base', String(o.portBase), '--no-migrate'],
+    ...[
+      '--amqp',
+      o.amqp.join(','),
+      '--table-prefix',
+      prefix,
+      '--port-base',
+      String(o.portBase),
+      '--no-migrate',
+    ],
     ...['--regions', REGIONS.join(','), '--hypervisors', String(HYPERVISORS_PER_REGION)],
     ...['--boot-ms', '300', '--fail-rate', '0.03', '--overcommit', String(OVERCOMMIT.cpu)],
     ...[
@@ -110,8 +121,9 @@ async function main(): Promise<number> {
   const routerPorts = REGIONS.flatMap((_, i) =>
     Array.from({ length: ROUTER_REPLICAS }, (_, r) => o.portBase + 10 + i + 50 * r),
   );
+  const feed = new FeedFollower(o.mysql.join(','), prefix, consoleLogger('error'));
   const injector = new FaultInjector({
-    targets: { deployment, db, routerPorts },
+    targets: { deployment, db, routerPorts, ...(o.cluster ? { cluster: new ClusterFaults('chaos_') } : {}) },
     random: seeded(o.seed),
     everyMs: o.faultEveryMs,
     say,
@@ -122,6 +134,7 @@ async function main(): Promise<number> {
     say('starting the deployment …');
     await deployment.start();
     say(`deployment ready: ${deployment.names.join(', ')}`);
+    feed.start();
 
     const t0 = Date.now();
     const stopFaults = new AbortController();
@@ -137,6 +150,7 @@ async function main(): Promise<number> {
       );
     }, 10_000);
     await workload.issue();
+    const load = loadavg();
     stopFaults.abort();
     await faults;
     await injector.restartCrashed();
@@ -163,6 +177,12 @@ async function main(): Promise<number> {
     clearInterval(progress);
     const settleS = (Date.now() - settleStart) / 1_000;
 
+    const [[top]] = await db.admin.query<RowDataPacket[]>(
+      `SELECT COALESCE(MAX(seq), 0) AS h FROM \`${prefix}events\``,
+    );
+    await feed.catchUp(Number(top!.h), Date.now() + 60_000);
+    const gaps = await feed.gaps(db.admin, prefix);
+    const replication = o.cluster ? await checkReplication(`droplet-cloud.${prefix}`) : null;
     const result = await check({
       ...{ admin: db.admin, prefix, stateDir: dir, shards: AGENT_SHARDS, fleet, overcommit: OVERCOMMIT },
       ...{ workload, observer },
@@ -173,6 +193,7 @@ async function main(): Promise<number> {
       ...{ retries: workload.counts.retries, destroys: workload.counts.destroys },
       ...{ durationS, settleS, settleLimitS: o.settleS, faults: injector.log, crashes: deployment.crashes() },
       ...{ observed: { messages: observer.messages, repeats: observer.repeats }, check: result },
+      ...{ cluster: o.cluster, feed: { seen: feed.seen.size, errors: feed.errors, gaps }, replication, load },
     };
     say('');
     for (const line of writeChaosReport(run)) say(line);
@@ -189,7 +210,7 @@ async function main(): Promise<number> {
     await observer.close().catch(() => {});
     if (!o.keep) {
       await cleanup({
-        ...{ mysql: o.mysql, amqp: o.amqp, tablePrefix: prefix, regions: REGIONS.join(',') },
+        ...{ mysql: o.mysql[0]!, amqp: o.amqp[0]!, tablePrefix: prefix, regions: REGIONS.join(',') },
         queues: [
           ...REGIONS.map((r) => routerQueue(prefix, r, 1)),
           `${exchange}.chaos-observer`,

@@ -3,9 +3,10 @@
  * ledgers and what the observer saw on the bus, and holds them to what the API acknowledged.
  * Like Jepsen's checkers it reports counts, and the ids behind them, not a yes/no.
  */
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2/promise';
 import { fleetSpec } from '../../packages/examples/src/droplet-cloud/fleet-spec.js';
 import { ledgerPath, readLedger } from '../../packages/examples/src/droplet-cloud/ledger.js';
+import type { AdminDb } from './admin.js';
 import type { ChangeObserver } from './observer.js';
 import type { ChaosWorkload } from './workload.js';
 
@@ -41,7 +42,7 @@ export interface CheckResult {
 }
 
 /** Count how many events of the table are not terminal (the settle loop's question). */
-export async function openCount(admin: Connection, prefix: string): Promise<number> {
+export async function openCount(admin: AdminDb, prefix: string): Promise<number> {
   const [rows] = await admin.query<RowDataPacket[]>(
     `SELECT COUNT(*) AS n FROM \`${prefix}events\` WHERE status NOT IN ('done','failed','cancelled')`,
   );
@@ -54,7 +55,7 @@ export async function openCount(admin: Connection, prefix: string): Promise<numb
  * published some may still be on their way; the settle waits for this to reach 0 (bounded), and
  * the checker counts what is left as `leaked_reservations`.
  */
-export async function outlivingReservations(admin: Connection, prefix: string): Promise<number> {
+export async function outlivingReservations(admin: AdminDb, prefix: string): Promise<number> {
   const [rows] = await admin.query<RowDataPacket[]>(
     `SELECT COUNT(*) AS n FROM \`${prefix}fleet_allocations\` a JOIN \`${prefix}events\` c ON c.id = a.alloc_key
      WHERE c.type = 'droplet.create' AND (c.status IN ('failed','cancelled') OR EXISTS (
@@ -66,7 +67,7 @@ export async function outlivingReservations(admin: Connection, prefix: string): 
 
 /** Events whose newest version in the table the observer has not seen yet. */
 export async function unpublishedIds(
-  admin: Connection,
+  admin: AdminDb,
   prefix: string,
   observer: ChangeObserver,
 ): Promise<number[]> {
@@ -84,7 +85,7 @@ type Overcommit = { cpu: number; memory: number };
 
 /** Run every check. */
 export async function check(o: {
-  admin: Connection;
+  admin: AdminDb;
   prefix: string;
   stateDir: string;
   shards: number;
@@ -233,7 +234,7 @@ function replayLedgers(
 
 /** The fleet's reservations: the server of each key, and the sum reserved per server. */
 async function readReservations(
-  admin: Connection,
+  admin: AdminDb,
   prefix: string,
 ): Promise<{ allocations: Map<number, string>; reserved: Map<string, { cpu: number; memory: number }> }> {
   const [allocRows] = await admin.query<Row[]>(

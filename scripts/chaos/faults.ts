@@ -7,13 +7,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sleep } from '@ctlplane/core';
-import { pick } from '../../packages/examples/src/droplet-cloud/random.js';
+import { pick, seeded } from '../../packages/examples/src/droplet-cloud/random.js';
+import type { ClusterFaults } from './cluster-faults.js';
 import { type ChaosDatabase, DB_CLIENTS } from './database.js';
 import { AGENT_IDLE_TIMEOUT_MS, type Deployment, SCHEDULER_LEASE_MS } from './deployment.js';
 
 const run = promisify(execFile);
 
-/** The kinds of fault, and how often each is picked relative to the others. */
+/** The kinds of fault on single services, and how often each is picked relative to the others. */
 export const FAULT_WEIGHTS = {
   'kill-process': 5,
   'kill-db-connections': 2,
@@ -22,8 +23,26 @@ export const FAULT_WEIGHTS = {
   'pause-scheduler': 1,
   'restart-rabbitmq': 1,
 } as const;
+/**
+ * On the clusters, the process lane's kinds: the single broker's stop_app has no place there. The
+ * nodes of the clusters are killed in a lane of their own (see {@link FaultInjector.run}).
+ */
+export const CLUSTER_FAULT_WEIGHTS = {
+  'kill-process': 5,
+  'kill-db-connections': 2,
+  'disconnect-agents': 2,
+  'pause-agents': 1,
+  'pause-scheduler': 1,
+} as const;
+/** The node lane's kinds, taken in turn (a Galera node first). */
+export const NODE_FAULTS = ['kill-galera-node', 'kill-rabbitmq-node'] as const;
+/** Pause between two node faults (ms): long enough for the deployment to work on a whole cluster. */
+const NODE_PAUSE_MS = [3_000, 10_000] as const;
 /** A kind of fault. */
-export type FaultKind = keyof typeof FAULT_WEIGHTS;
+export type FaultKind = keyof typeof FAULT_WEIGHTS | (typeof NODE_FAULTS)[number];
+/** Every kind of fault, in report order. */
+export const FAULT_KINDS = [...new Set([...Object.keys(FAULT_WEIGHTS), ...NODE_FAULTS])] as FaultKind[];
+type Weights = Partial<Record<FaultKind, number>>;
 
 /** One injected fault. */
 export interface FaultRecord {
@@ -46,13 +65,15 @@ export interface FaultTargets {
   readonly db: ChaosDatabase;
   /** The routers' WebSocket ports (agents' connections end there). */
   readonly routerPorts: readonly number[];
+  /** On the clusters: their nodes, killed and restarted. */
+  readonly cluster?: ClusterFaults;
 }
 
 const between = (random: () => number, lo: number, hi: number): number =>
   Math.round(lo + random() * (hi - lo));
 
-function pickKind(random: () => number): FaultKind {
-  const entries = Object.entries(FAULT_WEIGHTS) as [FaultKind, number][];
+function pickKind(weights: Weights, random: () => number): FaultKind {
+  const entries = Object.entries(weights) as [FaultKind, number][];
   let r = random() * entries.reduce((n, [, w]) => n + w, 0);
   for (const [kind, w] of entries) {
     r -= w;
@@ -62,8 +83,8 @@ function pickKind(random: () => number): FaultKind {
 }
 
 /** The order of the first round: every kind once, shuffled by the seed. */
-function firstRound(random: () => number): FaultKind[] {
-  const kinds = Object.keys(FAULT_WEIGHTS) as FaultKind[];
+function firstRound(weights: Weights, random: () => number): FaultKind[] {
+  const kinds = Object.keys(weights) as FaultKind[];
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
@@ -73,17 +94,22 @@ function firstRound(random: () => number): FaultKind[] {
 
 /**
  * Injects faults until stopped: first every kind once (in an order the seed shuffles), so that
- * even a short run tries each, then kinds drawn by {@link FAULT_WEIGHTS}.
+ * even a short run tries each, then kinds drawn by {@link FAULT_WEIGHTS} (on the clusters
+ * {@link CLUSTER_FAULT_WEIGHTS}). On the clusters a second lane kills and restarts their nodes
+ * meanwhile, one at a time ({@link NODE_FAULTS} in turn).
  */
 export class FaultInjector {
   readonly log: FaultRecord[] = [];
   readonly #t: FaultTargets;
   readonly #random: () => number;
+  /** The node lane's own sequence, so the process lane's does not depend on the lanes' timing. */
+  readonly #nodeRandom: () => number;
   readonly #everyMs: number;
   #startedAt = Date.now();
   #round: FaultKind[] | null = null;
   #dbKills = 0;
   readonly #say: (line: string) => void;
+  readonly #weights: Weights;
 
   constructor(o: {
     targets: FaultTargets;
@@ -93,50 +119,79 @@ export class FaultInjector {
   }) {
     this.#t = o.targets;
     this.#random = o.random;
+    this.#nodeRandom = seeded(Math.floor(o.random() * 2 ** 31));
     this.#everyMs = o.everyMs;
     this.#say = o.say;
+    this.#weights = o.targets.cluster ? CLUSTER_FAULT_WEIGHTS : FAULT_WEIGHTS;
   }
 
   /** Faults by kind. */
   counts(): Record<FaultKind, number> {
-    const out = Object.fromEntries(Object.keys(FAULT_WEIGHTS).map((k) => [k, 0])) as Record<
-      FaultKind,
-      number
-    >;
+    const out = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
     for (const f of this.log) out[f.kind]++;
     return out;
   }
 
-  /** Inject one fault after another until `signal` aborts; the fault under way is finished. */
+  /**
+   * Inject one fault after another until `signal` aborts; the fault under way is finished. The node
+   * lane goes on past the signal until a Galera writer and a RabbitMQ node were killed and are back
+   * (the run's verdict needs both), bounded by the faults' own waits.
+   */
   async run(signal: AbortSignal): Promise<void> {
     this.#startedAt = Date.now();
+    await Promise.all([this.#processLane(signal), this.#nodeLane(signal)]);
+  }
+
+  async #processLane(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await sleep(between(this.#random, this.#everyMs / 2, (this.#everyMs * 3) / 2), signal).catch(() => {});
       if (signal.aborted) return;
       await this.restartCrashed();
-      this.#round ??= firstRound(this.#random);
-      const kind = this.#round.shift() ?? pickKind(this.#random);
-      const at = (Date.now() - this.#startedAt) / 1_000;
-      const t0 = Date.now();
-      let target = '';
-      let detail = '';
-      let connections: number | undefined;
-      let error: string | undefined;
-      try {
-        [target, detail, connections] = await this.#inject(kind);
-      } catch (err) {
-        error = (err as Error).message.split('\n')[0]!.slice(0, 200);
-      }
-      const record: FaultRecord = {
-        ...{ at, kind, target, detail, ms: Date.now() - t0 },
-        ...(connections === undefined ? {} : { connections }),
-        ...(error ? { error } : {}),
-      };
-      this.log.push(record);
-      this.#say(
-        `[fault ${String(this.log.length).padStart(3)}] t=${at.toFixed(1)}s ${kind} ${target}: ${error ? `FAILED ${error}` : detail} (${record.ms} ms)`,
-      );
+      this.#round ??= firstRound(this.#weights, this.#random);
+      const kind = this.#round.shift() ?? pickKind(this.#weights, this.#random);
+      await this.#record(kind, () => this.#inject(kind));
     }
+  }
+
+  async #nodeLane(signal: AbortSignal): Promise<void> {
+    const cluster = this.#t.cluster;
+    if (!cluster) return;
+    const r = this.#nodeRandom;
+    const done = (): boolean =>
+      cluster.writerKilled && this.log.some((f) => f.kind === 'kill-rabbitmq-node' && !f.error);
+    for (let i = 0; !signal.aborted || !done(); i++) {
+      if (i >= 20 && !done())
+        throw new Error(
+          'node lane: 20 node faults without a Galera writer and a RabbitMQ node killed and back',
+        );
+      await sleep(between(r, ...NODE_PAUSE_MS), signal).catch(() => {});
+      const kind = NODE_FAULTS[i % NODE_FAULTS.length]!;
+      await this.#record(kind, () => (kind === 'kill-galera-node' ? cluster.galera(r) : cluster.rabbit(r)));
+    }
+  }
+
+  /** Inject one fault, log it and print it. */
+  async #record(kind: FaultKind, inject: () => Promise<[string, string, number?]>): Promise<void> {
+    const at = (Date.now() - this.#startedAt) / 1_000;
+    const t0 = Date.now();
+    let target = '';
+    let detail = '';
+    let connections: number | undefined;
+    let error: string | undefined;
+    try {
+      [target, detail, connections] = await inject();
+    } catch (err) {
+      error = (err as Error).message.split('\n')[0]!.slice(0, 200);
+    }
+    const record: FaultRecord = {
+      ...{ at, kind, target, detail, ms: Date.now() - t0 },
+      ...(connections === undefined ? {} : { connections }),
+      ...(error ? { error } : {}),
+    };
+    this.log.push(record);
+    this.#say(
+      `[fault ${String(this.log.length).padStart(3)}] t=${at.toFixed(1)}s ${kind} ${target}: ${error ? `FAILED ${error}` : detail} (${record.ms} ms)`,
+    );
   }
 
   /** Restart processes that died on their own (a crash is reported, not hidden). */
@@ -197,6 +252,9 @@ export class FaultInjector {
         await rabbitmqctl('start_app');
         return ['rabbitmq', `stop_app, ${downMs} ms down, start_app`];
       }
+      case 'kill-galera-node':
+      case 'kill-rabbitmq-node':
+        throw new Error(`${kind} runs in the node lane`);
     }
   }
 

@@ -21,7 +21,12 @@ export class ChangeObserver {
   readonly #onBooted: (id: number) => void;
   #sub: Subscription | null = null;
 
-  constructor(o: { amqp: string; exchange: string; logger: Logger; onBooted: (id: number) => void }) {
+  constructor(o: {
+    amqp: readonly string[];
+    exchange: string;
+    logger: Logger;
+    onBooted: (id: number) => void;
+  }) {
     this.#queue = `${o.exchange}.chaos-observer`;
     this.#bus = new AmqpBus({
       urls: o.amqp,

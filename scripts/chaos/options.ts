@@ -1,8 +1,12 @@
 /**
- * Options of `npm run chaos`, validated with zod: the full run by default, `--quick` for CI.
+ * Options of `npm run chaos`, validated with zod: the full run by default, `--quick` for CI,
+ * `--cluster` on the local Galera and RabbitMQ clusters. `mysql` and `amqp` are the nodes' URLs
+ * (one each on single services).
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { GALERA_NODES, galeraUrl } from '../cluster/galera.js';
+import { RABBIT_NODES, rabbitUrl } from '../cluster/rabbitmq.js';
 
 export const USAGE = `Usage: npm run chaos -- [options]
 
@@ -20,10 +24,15 @@ checks the database and prints the verdict. Loopback only; bounded in time.
   --settle-s <n>          after the stream and the faults, wait at most this long for every
                           event to end (default 240; quick 120)
   --port-base <n>         first port (default 7600; uses n .. n+140)
+  --cluster               on the local 3-node Galera and RabbitMQ clusters (\`npm run cluster\`,
+                          started if not healthy): every process gets all three URLs of each, and
+                          the injector also kills and restarts a Galera node (the writer at least
+                          once) and a RabbitMQ node; writes bench/results/chaos-cluster.json
   --keep                  keep the tables, queues and logs afterwards
 Services: CTLPLANE_MYSQL_URL (default mysql://root@127.0.0.1:3306/test) and CTLPLANE_AMQP_URL
 (default amqp://guest:guest@127.0.0.1:5672). The run restarts RabbitMQ (rabbitmqctl stop_app /
-start_app) and kills MariaDB connections: never point it at shared services.
+start_app) and kills MariaDB connections: never point it at shared services. With --cluster the
+services are the cluster's nodes (the variables are ignored).
 `;
 
 const schema = z
@@ -41,8 +50,9 @@ const schema = z
     settleS: z.coerce.number().int().min(10).max(3_600).optional(),
     portBase: z.coerce.number().int().min(1_024).max(65_000).default(7_600),
     keep: z.boolean().default(false),
-    mysql: z.string().startsWith('mysql://', 'must be a mysql:// URL'),
-    amqp: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// URL'),
+    cluster: z.boolean().default(false),
+    mysql: z.array(z.string().startsWith('mysql://', 'must be a mysql:// URL')).min(1),
+    amqp: z.array(z.string().regex(/^amqps?:\/\//, 'must be an amqp:// URL')).min(1),
   })
   .strict()
   .transform((o) => ({
@@ -65,6 +75,7 @@ export function chaosOptions(argv: readonly string[], env: NodeJS.ProcessEnv): C
       options: {
         quick: { type: 'boolean' },
         keep: { type: 'boolean' },
+        cluster: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(
           ['seed', 'requests', 'rate', 'fault-every-ms', 'settle-s', 'port-base'].map((f) => [
@@ -81,8 +92,12 @@ export function chaosOptions(argv: readonly string[], env: NodeJS.ProcessEnv): C
     const input: Record<string, unknown> = Object.fromEntries(
       Object.entries(values).map(([k, v]) => [k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), v]),
     );
-    input.mysql = env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
-    input.amqp = env.CTLPLANE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+    input.mysql = values.cluster
+      ? GALERA_NODES.map(galeraUrl)
+      : [env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'];
+    input.amqp = values.cluster
+      ? RABBIT_NODES.map(rabbitUrl)
+      : [env.CTLPLANE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'];
     const parsed = schema.safeParse(input);
     if (parsed.success) return parsed.data;
     throw new Error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));

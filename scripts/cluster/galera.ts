@@ -25,7 +25,8 @@ const PROVIDER = '/usr/lib/galera/libgalera_smm.so';
 const port = (n: number): number => 3306 + n;
 const gcomm = (n: number): number => 4567 + 10 * (n - 1);
 const dir = (n: number): string => join(CLUSTER_DIR, `galera-${n}`);
-const files = (n: number) => ({
+/** Where node `n` keeps its data, pid files, log and socket. */
+export const galeraFiles = (n: number) => ({
   data: join(dir(n), 'data'),
   pid: join(dir(n), 'mariadbd.pid'),
   /** Written by `up` at once (mariadbd writes its own only once it is up). */
@@ -37,8 +38,12 @@ const files = (n: number) => ({
 /** The URL of node `n`'s `test` database. */
 export const galeraUrl = (n: number): string => `mysql://root@127.0.0.1:${port(n)}/test`;
 
-function args(n: number, bootstrap = n === 1): string[] {
-  const f = files(n);
+/**
+ * The command line of node `n`. `join` starts it as a member of a running cluster: without it, node 1
+ * bootstraps a new one (`--wsrep-new-cluster`), which only `up` may do.
+ */
+export function galeraArgs(n: number, o: { join?: boolean } = {}): string[] {
+  const f = galeraFiles(n);
   const peers = GALERA_NODES.map((m) => `127.0.0.1:${gcomm(m)}`).join(',');
   return [
     '--no-defaults',
@@ -66,7 +71,7 @@ function args(n: number, bootstrap = n === 1): string[] {
     `--wsrep-sst-receive-address=127.0.0.1:${4444 + 10 * (n - 1)}`,
     '--wsrep-sst-method=rsync',
     `--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:${gcomm(n)};ist.recv_addr=127.0.0.1:${gcomm(n) + 1};gcache.size=64M`,
-    ...(bootstrap ? ['--wsrep-new-cluster'] : []),
+    ...(n === 1 && !o.join ? ['--wsrep-new-cluster'] : []),
   ];
 }
 
@@ -85,7 +90,8 @@ export async function wsrepStatus(n: number): Promise<Record<string, string> | u
   }
 }
 
-async function waitSynced(n: number, size: number, pid: number, ms: number): Promise<void> {
+/** Wait until node `n` (process `pid`) is Synced in a cluster of at least `size`; bounded by `ms`. */
+export async function waitSynced(n: number, size: number, pid: number, ms: number): Promise<void> {
   await waitFor(`galera-${n} Synced in a cluster of ${size}`, ms, async () => {
     if (!alive(pid)) throw new Fatal(`galera-${n} (pid ${pid}) exited`);
     const s = await wsrepStatus(n);
@@ -94,13 +100,13 @@ async function waitSynced(n: number, size: number, pid: number, ms: number): Pro
     if (s.wsrep_local_state_comment === 'Synced' && Number(s.wsrep_cluster_size) >= size) return true;
     throw new Error(state);
   }).catch((e: Error) => {
-    throw new Error(`${e.message}\n--- ${files(n).log}:\n${tail(files(n).log)}`);
+    throw new Error(`${e.message}\n--- ${galeraFiles(n).log}:\n${tail(galeraFiles(n).log)}`);
   });
 }
 
 /** Initialise node 1's data directory, grant root over TCP, create `test`. */
 async function bootstrap(): Promise<void> {
-  const f = files(1);
+  const f = galeraFiles(1);
   await run('mariadb-install-db', [
     '--no-defaults',
     '--user=mysql',
@@ -111,7 +117,7 @@ async function bootstrap(): Promise<void> {
 }
 
 async function grants(): Promise<void> {
-  const conn = await createConnection({ socketPath: files(1).socket, user: 'root' });
+  const conn = await createConnection({ socketPath: galeraFiles(1).socket, user: 'root' });
   try {
     await conn.query("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''");
     await conn.query("GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION");
@@ -125,22 +131,22 @@ async function grants(): Promise<void> {
 export async function galeraUp(): Promise<void> {
   for (const n of GALERA_NODES) {
     rmSync(dir(n), { recursive: true, force: true });
-    mkdirSync(files(n).data, { recursive: true });
+    mkdirSync(galeraFiles(n).data, { recursive: true });
     // As mysql, not root: as root, the joiner's rsync daemon of the state transfer would write as nobody.
     await run('chown', ['-R', 'mysql:mysql', dir(n)]);
   }
   await bootstrap();
   for (const n of GALERA_NODES) {
     const started = Date.now();
-    const pid = startDetached('/usr/sbin/mariadbd', args(n), {
+    const pid = startDetached('/usr/sbin/mariadbd', galeraArgs(n), {
       cwd: dir(n),
       log: join(dir(n), 'stdout.log'),
     });
-    writeFileSync(files(n).ctlPid, `${pid}\n`);
+    writeFileSync(galeraFiles(n).ctlPid, `${pid}\n`);
     if (n === 1) {
       await waitFor('galera-1 socket', 60_000, async () => {
         if (!alive(pid)) throw new Fatal(`galera-1 (pid ${pid}) exited`);
-        const c = await createConnection({ socketPath: files(1).socket, user: 'root' });
+        const c = await createConnection({ socketPath: galeraFiles(1).socket, user: 'root' });
         await c.end();
         return true;
       });
@@ -153,7 +159,7 @@ export async function galeraUp(): Promise<void> {
 
 /** SIGKILL node `n`, as a crash would; its pid, or undefined when it was not running. */
 export function killGaleraNode(n: number): number | undefined {
-  const pid = livePid(files(n).ctlPid);
+  const pid = livePid(galeraFiles(n).ctlPid);
   if (pid !== undefined) process.kill(pid, 'SIGKILL');
   return pid;
 }
@@ -163,21 +169,21 @@ export function killGaleraNode(n: number): number | undefined {
  * new one) by incremental or full state transfer. Waits until it is Synced in a cluster of `size`.
  */
 export async function restartGaleraNode(n: number, size = GALERA_NODES.length, ms = 180_000): Promise<void> {
-  const old = livePid(files(n).ctlPid);
+  const old = livePid(galeraFiles(n).ctlPid);
   if (old !== undefined)
     await waitFor(`galera-${n} (pid ${old}) to exit`, 30_000, async () => !alive(old) || undefined);
-  const pid = startDetached('/usr/sbin/mariadbd', args(n, false), {
+  const pid = startDetached('/usr/sbin/mariadbd', galeraArgs(n, { join: true }), {
     cwd: dir(n),
     log: join(dir(n), 'stdout.log'),
   });
-  writeFileSync(files(n).ctlPid, `${pid}\n`);
+  writeFileSync(galeraFiles(n).ctlPid, `${pid}\n`);
   await waitSynced(n, size, pid, ms);
 }
 
 /** Stop the nodes, last joined first (node 1, stopped last, is the one safe to bootstrap from). */
 export async function galeraDown(): Promise<void> {
   for (const n of [...GALERA_NODES].reverse()) {
-    const pid = livePid(files(n).ctlPid);
+    const pid = livePid(galeraFiles(n).ctlPid);
     if (pid === undefined) continue;
     say(`galera-${n} (pid ${pid}) ${await stopPid(pid, 60_000)}`);
   }
@@ -187,7 +193,7 @@ export async function galeraDown(): Promise<void> {
 export async function galeraStatus(): Promise<boolean> {
   let healthy = true;
   for (const n of GALERA_NODES) {
-    const pid = livePid(files(n).ctlPid);
+    const pid = livePid(galeraFiles(n).ctlPid);
     const s = pid === undefined ? undefined : await wsrepStatus(n);
     const ok = s?.wsrep_local_state_comment === 'Synced' && s.wsrep_cluster_size === '3';
     healthy &&= ok;
@@ -205,4 +211,5 @@ export async function galeraStatus(): Promise<boolean> {
 }
 
 /** Whether any node of ours is running. */
-export const galeraRunning = (): boolean => GALERA_NODES.some((n) => livePid(files(n).ctlPid) !== undefined);
+export const galeraRunning = (): boolean =>
+  GALERA_NODES.some((n) => livePid(galeraFiles(n).ctlPid) !== undefined);

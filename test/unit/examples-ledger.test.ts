@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ValidationError } from '@ctlplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shardOf } from '../../packages/examples/src/droplet-cloud/agents.js';
+import { describeBackends } from '../../packages/examples/src/droplet-cloud/backend.js';
 import { parseCli } from '../../packages/examples/src/droplet-cloud/cli.js';
 import {
   HypervisorLedger,
@@ -65,6 +66,18 @@ describe('agents sharding and router replicas', () => {
   it('gives agents every replica of their region, replica 0 first', () => {
     const o = parseCli(['--regions', 'a,b', '--router-replicas', '2', '--port-base', '9000'])!;
     expect(routerUrls(o, 'b')).toEqual(['ws://127.0.0.1:9011/agents', 'ws://127.0.0.1:9061/agents']);
+  });
+
+  it('takes comma-separated lists of MySQL and AMQP URLs (the nodes of a cluster)', () => {
+    const o = parseCli([
+      ...['--mysql', 'mysql://u:p@127.0.0.1:3307/test, mysql://u:p@127.0.0.1:3308/test'],
+      ...['--amqp', 'amqp://g:secret@127.0.0.1:5673,amqp://g:secret@127.0.0.1:5674'],
+    ])!;
+    expect(o.mysql).toBe('mysql://u:p@127.0.0.1:3307/test,mysql://u:p@127.0.0.1:3308/test');
+    expect(o.amqp).toEqual(['amqp://g:secret@127.0.0.1:5673', 'amqp://g:secret@127.0.0.1:5674']);
+    expect(describeBackends(o)).not.toContain('secret');
+    expect(() => parseCli(['--amqp', 'amqp://127.0.0.1:5673,http://x'])).toThrow(/amqp/);
+    expect(() => parseCli(['--mysql', 'mysql://127.0.0.1:3307/test,'])).toThrow(/mysql/);
   });
 
   it('refuses a bad shard or replica flag with a typed error naming it', () => {

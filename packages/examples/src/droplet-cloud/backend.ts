@@ -43,10 +43,13 @@ export interface EventsBackend {
   close(): Promise<void>;
 }
 
+/** URLs with their passwords masked, comma-separated. */
+const maskList = (urls: readonly string[]): string => urls.map((u) => maskSecrets(u)).join(',');
+
 /** Where the backends are, for messages (passwords masked). */
 export function describeBackends(o: CloudOptions): string {
-  const db = o.mysql ? `MariaDB/MySQL ${maskSecrets(o.mysql)} (tables ${o.tablePrefix}*)` : 'memory';
-  const bus = o.amqp ? `RabbitMQ ${maskSecrets(o.amqp)} (exchange ${exchangeName(o)})` : 'memory';
+  const db = o.mysql ? `MariaDB/MySQL ${maskList(o.mysql.split(','))} (tables ${o.tablePrefix}*)` : 'memory';
+  const bus = o.amqp ? `RabbitMQ ${maskList(o.amqp)} (exchange ${exchangeName(o)})` : 'memory';
   return `store: ${db}; bus: ${bus}`;
 }
 

@@ -25,8 +25,10 @@ Fleet and workload
   --seed <n>                random seed of the workload and the hypervisors (default 1)
 
 Backends
-  --mysql <url>             MariaDB/MySQL, e.g. mysql://root@127.0.0.1:3306/test (default: in memory)
-  --amqp <url>              RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672 (default: in memory)
+  --mysql <url[,url…]>      MariaDB/MySQL, e.g. mysql://root@127.0.0.1:3306/test (default: in memory);
+                            several comma-separated: the nodes of a Galera cluster (the adapter fails over)
+  --amqp <url[,url…]>       RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672 (default: in memory);
+                            several comma-separated: the nodes of a cluster, reconnected round-robin
   --table-prefix <p>        MySQL table prefix (default dc_); also names the AMQP exchange
   --no-migrate              do not apply MySQL migrations at start (default: apply them)
 
@@ -74,6 +76,16 @@ const list = <T extends z.ZodType<unknown, string>>(item: T) =>
   z
     .union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()))])
     .pipe(z.array(item).min(1));
+/**
+ * One URL or several, comma-separated (the nodes of a cluster), each checked by `item`. The MySQL
+ * list is handed to the adapter joined again (its `url` takes the comma-separated list), the AMQP
+ * list as an array (`AmqpBus`'s `urls`).
+ */
+const urlList = (item: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(item).min(1).max(16));
 const capacity = z
   .string()
   .regex(/^\d+x\d+$/, 'must be <vcpus>x<MiB>, e.g. 48x196608')
@@ -111,11 +123,10 @@ const schema = z
       )
       .optional(),
     seed: int(0, 2 ** 31).default(1),
-    mysql: z.string().startsWith('mysql://', 'must be a mysql:// URL').optional(),
-    amqp: z
-      .string()
-      .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
+    mysql: urlList(z.string().startsWith('mysql://', 'must be a mysql:// URL'))
+      .transform((urls) => urls.join(','))
       .optional(),
+    amqp: urlList(z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')).optional(),
     tablePrefix: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]{0,30}$/, 'must be a letter then letters, digits or _')

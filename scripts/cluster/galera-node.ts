@@ -1,6 +1,6 @@
 /**
- * One Galera node lost and brought back, for the chaos run's cluster mode (galera.ts's
- * killGaleraNode / restartGaleraNode serve the tests): SIGKILL of its `mariadbd`, waited out, then
+ * One Galera node lost and brought back, for the chaos run's cluster mode and the galera test
+ * project: SIGKILL of its `mariadbd`, waited out, then
  * a restart that joins the running cluster (never `--wsrep-new-cluster`) and
  * counts only once the node is Synced again. Before the restart the node's last committed position
  * is recovered from InnoDB (`--wsrep-recover`, what the packaged `galera_recovery` does), so the

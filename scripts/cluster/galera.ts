@@ -157,29 +157,6 @@ export async function galeraUp(): Promise<void> {
   }
 }
 
-/** SIGKILL node `n`, as a crash would; its pid, or undefined when it was not running. */
-export function killGaleraNode(n: number): number | undefined {
-  const pid = livePid(galeraFiles(n).ctlPid);
-  if (pid !== undefined) process.kill(pid, 'SIGKILL');
-  return pid;
-}
-
-/**
- * Start node `n` again after a crash or stop: it joins the running cluster (never bootstraps a
- * new one) by incremental or full state transfer. Waits until it is Synced in a cluster of `size`.
- */
-export async function restartGaleraNode(n: number, size = GALERA_NODES.length, ms = 180_000): Promise<void> {
-  const old = livePid(galeraFiles(n).ctlPid);
-  if (old !== undefined)
-    await waitFor(`galera-${n} (pid ${old}) to exit`, 30_000, async () => !alive(old) || undefined);
-  const pid = startDetached('/usr/sbin/mariadbd', galeraArgs(n, { join: true }), {
-    cwd: dir(n),
-    log: join(dir(n), 'stdout.log'),
-  });
-  writeFileSync(galeraFiles(n).ctlPid, `${pid}\n`);
-  await waitSynced(n, size, pid, ms);
-}
-
 /** Stop the nodes, last joined first (node 1, stopped last, is the one safe to bootstrap from). */
 export async function galeraDown(): Promise<void> {
   for (const n of [...GALERA_NODES].reverse()) {

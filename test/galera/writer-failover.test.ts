@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isConnectionError } from '../../packages/adapters/src/mysql/errors.js';
 import type { FailoverPool } from '../../packages/adapters/src/mysql/failover-pool.js';
 import { pickWriter, probeNode } from '../../packages/adapters/src/mysql/writer-node.js';
-import { killGaleraNode, restartGaleraNode } from '../../scripts/cluster/galera.js';
+import { crashGaleraNode, rejoinGaleraNode } from '../../scripts/cluster/galera-node.js';
 import { create, testTypes } from '../contract/event-store.fixtures.js';
 import { dropPrefixed, testPool, uniquePrefix } from '../support/mysql.js';
 import { mysqlUrl } from '../support/services.js';
@@ -89,7 +89,7 @@ describe('Galera: the writer node crashes mid-run', () => {
     await sleep(2_000);
     const beforeCrash = acknowledged.size;
     const killed = nodeOf(before);
-    expect(killGaleraNode(killed)).toBeDefined();
+    await crashGaleraNode(killed);
     await sleep(8_000);
     stop = true;
     await running;
@@ -129,7 +129,7 @@ describe('Galera: the writer node crashes mid-run', () => {
     expect(seen.length).toBe(rows.length);
 
     // The crashed node rejoins; the writer stays where it is.
-    await restartGaleraNode(killed);
+    await rejoinGaleraNode(killed, 180_000);
     expect(await writerUrl()).toBe(after);
     await store.append([create(0)]);
     expect((driver.pool as unknown as FailoverPool).writer).toBe(after);

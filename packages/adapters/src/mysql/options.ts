@@ -70,7 +70,7 @@ export interface MysqlOptions {
    * moves back on its own while its writer is healthy. One URL behaves exactly as `url`.
    */
   urls?: readonly string[];
-  /** An existing mysql2/promise pool (not closed by ctlplane). Give this or `url`. */
+  /** An existing mysql2/promise pool (not closed by ctlplane). Give this, `url` or `urls`. */
   pool?: Pool;
   /** Prefix of every table (default `ctl_`), validated against {@link TABLE_PREFIX_PATTERN}. */
   tablePrefix?: string;

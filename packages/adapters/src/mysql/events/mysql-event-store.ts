@@ -129,7 +129,11 @@ export class MysqlEventStoreDriver implements EventStoreDriver {
     return this.#o.tablePrefix;
   }
 
-  /** The mysql2 pool, to share with other MySQL backends (e.g. the fleet). */
+  /**
+   * The mysql2 pool, to share with other MySQL backends (e.g. the fleet). With several `urls` it
+   * is the failover pool over the cluster's nodes: it offers `getConnection`, `query`, `execute`
+   * and `end` (what the backends use), always on the current writer, and nothing else of `Pool`.
+   */
   get pool(): Pool {
     return this.#pool.pool;
   }

@@ -52,7 +52,7 @@ async function exitAfter(close: () => Promise<string[]>, code: number): Promise<
 
 async function runAll(o: CloudOptions): Promise<void> {
   say(`droplet-cloud: ${o.regions.length} regions x ${o.hypervisors} hypervisors; ${describeBackends(o)}`);
-  const cloud = await startCloud(o, consoleLogger(o.logLevel));
+  const cloud = await startCloud(o, consoleLogger(o.logLevel), tracing?.ring ?? null);
   if (cloud.dashboardUrl) say(`dashboard: ${cloud.dashboardUrl}  (metrics: ${cloud.dashboardUrl}/metrics)`);
   say(`running: ${o.rate} requests/s${o.requests ? `, ${o.requests} in all` : ''}; Ctrl-C to stop`);
   const ticker = setInterval(() => void summaryLine(cloud.summary).then(say, () => {}), o.summaryMs);

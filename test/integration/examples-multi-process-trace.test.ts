@@ -11,7 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import { DropletClient } from '../../packages/examples/src/droplet-cloud/api-client.js';
 import { describeWith } from '../support/requires.js';
 import { mysqlUrl } from '../support/services.js';
-import { until } from './fixtures/examples-kit.js';
+import { runExample, until } from './fixtures/examples-kit.js';
 import { causalProblems, dropletTrace, first } from './fixtures/trace-analysis.js';
 import { TracedCloud } from './fixtures/traced-cloud.js';
 
@@ -116,6 +116,22 @@ describeWith('mysql', 'multi-process droplet cloud, traced', () => {
         .sort((a, b) => a.start - b.start)
         .map((s) => s.attributes['ctlplane.reserve.refused']);
       expect(refused).toEqual([...conflicts.map(() => 1), 0]);
+
+      // The text waterfall of the same file (what a multi-process deployment has instead of the
+      // dashboard's): the create first, the placement with its lost race, the agent's handler.
+      const view = await runExample('packages/examples/src/droplet-cloud/trace-view.ts', [
+        cloud.traceFile,
+        String(droplet.id),
+      ]);
+      expect(view.code, view.stderr).toBe(0);
+      const lines = view.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^droplet ${droplet.id} · trace ${t.traceId} · \\d+ spans`));
+      expect(lines[1]).toMatch(/ droplet-cloud\.api\.create {2}droplet-cloud-api\[\d+\]$/);
+      expect(view.stdout).toMatch(
+        / ctlplane\.schedule {2}droplet-cloud-scheduler\[\d+\] {2}◆ ctlplane\.schedule\.conflict/,
+      );
+      expect(view.stdout).toMatch(/ ↳ ctlplane\.append {2}droplet-cloud-harpoon\[\d+\]/);
+      expect(view.stdout).toMatch(/ ctlplane\.agent\.handle {2}droplet-cloud-agents\[\d+\]/);
     }, 120_000);
 
     it('a droplet created before Harpoon crashed keeps its trace after the restart', async () => {

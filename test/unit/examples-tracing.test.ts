@@ -12,6 +12,7 @@ import { parseCli } from '../../packages/examples/src/droplet-cloud/cli.js';
 import { SpanRing } from '../../packages/examples/src/droplet-cloud/tracing/exporters.js';
 import { startTracing } from '../../packages/examples/src/droplet-cloud/tracing/setup.js';
 import { parseSpanLines } from '../../packages/examples/src/droplet-cloud/tracing/span-record.js';
+import { textWaterfall } from '../../packages/examples/src/droplet-cloud/tracing/text-waterfall.js';
 
 describe('droplet cloud: --trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ctlplane-trace-unit-'));
@@ -77,5 +78,32 @@ describe('droplet cloud: --trace', () => {
     expect(names.length).toBeLessThanOrEqual(5);
     expect(names.at(-1)).toBe('s9');
     expect(names).not.toContain('s0');
+  });
+
+  it('prints a waterfall as text: a bar per span on the time axis of the trace', () => {
+    const row = (
+      name: string,
+      relation: 'root' | 'child' | 'linked',
+      offsetMs: number,
+      durationMs: number,
+    ) => ({
+      ...{ name, relation, offsetMs, durationMs, service: 's', pid: 1, status: 'unset' as const },
+      events: name === 'b' ? [{ name: 'ctlplane.schedule.conflict', offsetMs: 5 }] : [],
+    });
+    const lines = textWaterfall(
+      {
+        traceId: 'ab'.repeat(16),
+        eventId: 7,
+        totalMs: 100,
+        rows: [row('a', 'root', 0, 100), row('b', 'child', 50, 25), row('c', 'linked', 99, 0)],
+      },
+      10,
+    );
+    expect(lines).toEqual([
+      `droplet 7 · trace ${'ab'.repeat(16)} · 3 spans over 100.0 ms`,
+      '      0.0    100.0 |##########| a  s[1]',
+      '     50.0     25.0 |     ###  | b  s[1]  ◆ ctlplane.schedule.conflict',
+      '     99.0      0.0 |         -| ↳ c  s[1]',
+    ]);
   });
 });

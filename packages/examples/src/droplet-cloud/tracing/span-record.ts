@@ -1,7 +1,8 @@
 /**
  * One finished span as a flat JSON object: what `--trace-file` writes, one per line, and what the
- * dashboard's waterfall draws. Times are milliseconds since the epoch with microsecond precision
- * (every process of a deployment on one machine reads the same clock, so spans of different
+ * dashboard's waterfall draws. Times are milliseconds since the epoch (the SDK takes a span's
+ * start from the wall clock, to the millisecond, and its duration from the monotonic clock; every
+ * process of a deployment on one machine reads the same wall clock, so spans of different
  * processes can be ordered). Lines read back are parsed with zod: a file several processes append
  * to is input from outside this process.
  */

@@ -28,6 +28,7 @@ const USAGE = `Usage: node --import tsx scripts/multi-process.ts --mysql <url> -
   --table-prefix <p>    MySQL tables and AMQP names (default a fresh mp_<random>_)
   --timeout <s>         give up after this long (default 300)
   --keep                keep tables and queues afterwards
+  --trace-file <path>   trace every process (--trace) and append their spans to <path>, one JSON line each
 `;
 
 const schema = z
@@ -47,6 +48,7 @@ const schema = z
       .default(`mp_${randomBytes(3).toString('hex')}_`),
     timeout: z.coerce.number().positive().default(300),
     keep: z.boolean().default(false),
+    traceFile: z.string().min(1).optional(),
   })
   .strict();
 
@@ -68,6 +70,7 @@ function options(): z.output<typeof schema> {
             'port-base',
             'table-prefix',
             'timeout',
+            'trace-file',
           ].map((f) => [f, { type: 'string' as const }]),
         ),
         keep: { type: 'boolean' },
@@ -125,6 +128,7 @@ async function main(): Promise<number> {
     ...['--regions', o.regions, '--hypervisors', String(o.hypervisors), '--boot-ms', String(o.bootMs)],
     ...['--fail-rate', String(o.failRate)],
     ...['--summary-ms', '5000', '--log-level', 'warn'],
+    ...(o.traceFile ? ['--trace', '--trace-file', o.traceFile] : []),
   ];
   const children: Child[] = [];
   const deadline = Date.now() + o.timeout * 1_000;

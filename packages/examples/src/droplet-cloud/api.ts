@@ -7,6 +7,7 @@ import { ConflictError, type HarpoonApi, NotFoundError, ValidationError } from '
 import { parseOrThrow } from '@ctlplane/core/driver';
 import { z } from 'zod';
 import { type Handler, readJson, sendJson } from './http-util.js';
+import { apiSpan } from './tracing/api-span.js';
 import { type DropletEvent, type DropletTypes, SIZES } from './types.js';
 
 /** A droplet request as the API reports it. */
@@ -62,6 +63,12 @@ export class DropletService implements DropletApi {
 
   async create(request: CreateDroplet): Promise<DropletView> {
     const r = parseOrThrow(createSchema, request, 'create request');
+    return apiSpan('droplet-cloud.api.create', { 'droplet.region': r.region, 'droplet.size': r.size }, () =>
+      this.#create(r),
+    );
+  }
+
+  async #create(r: z.output<typeof createSchema>): Promise<DropletView> {
     if (!this.#regions.has(r.region)) {
       const message = `unknown region; one of ${[...this.#regions].join(', ')}`;
       throw new ValidationError(`region: ${message}`, [{ path: 'region', message }]);
@@ -77,6 +84,10 @@ export class DropletService implements DropletApi {
 
   /** Destroy a booted droplet; a droplet not placed yet is cancelled instead. */
   async destroy(dropletId: number): Promise<DropletView> {
+    return apiSpan('droplet-cloud.api.destroy', { 'droplet.id': dropletId }, () => this.#destroy(dropletId));
+  }
+
+  async #destroy(dropletId: number): Promise<DropletView> {
     const create = await this.#harpoon.get(dropletId);
     if (create?.type !== 'droplet.create') throw new NotFoundError(`droplet ${dropletId} does not exist`);
     if (create.status === 'pending') {

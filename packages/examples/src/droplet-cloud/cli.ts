@@ -50,12 +50,17 @@ Processes
   --state-dir <dir>         agents: keep each hypervisor's droplets and a ledger of every event
                             received in <dir>/agents-<i>.jsonl, so a restarted agent resumes them
   --lease-ms <n>            scheduler: lease on claimed events (default 30000)
+  --refresh-ms <n>          scheduler: re-read servers other processes changed this often (default 500)
 
 Output
   --dashboard-port <n>      dashboard and /metrics (default 8080; 0 = any free port)
   --no-dashboard            serve no dashboard
   --summary-ms <n>          live summary interval (default 2000)
   --log-level <level>       debug | info | warn | error (default warn), JSON lines on stderr
+  --trace                   register the OpenTelemetry SDK: service.name droplet-cloud-<role>, spans
+                            kept in memory for the dashboard's waterfall
+  --trace-file <path>       with --trace: also append every finished span to <path> as a JSON line
+                            (processes may share one file; each batch is one O_APPEND write)
   -h, --help                this text
 `;
 
@@ -153,13 +158,20 @@ const schema = z
       .default({ index: 0, count: 1 }),
     stateDir: z.string().min(1).max(1_024).optional(),
     leaseMs: int(1_000, 3_600_000).default(30_000),
+    refreshMs: int(10, 3_600_000).default(500),
     summaryMs: int(100, 3_600_000).default(2_000),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
+    trace: z.boolean().default(false),
+    traceFile: z.string().min(1).max(1_024).optional(),
   })
   .strict()
   .refine((o) => o.requests === undefined || o.rate > 0, {
     message: 'a bounded run (--requests) needs a --rate above 0',
     path: ['rate'],
+  })
+  .refine((o) => o.traceFile === undefined || o.trace, {
+    message: '--trace-file needs --trace',
+    path: ['traceFile'],
   })
   .refine((o) => o.role === 'all' || (o.mysql && o.amqp), {
     message: 'a role other than all needs --mysql and --amqp (processes share MariaDB and RabbitMQ)',
@@ -199,6 +211,8 @@ const FLAGS = [
   'agent-shard',
   'state-dir',
   'lease-ms',
+  'refresh-ms',
+  'trace-file',
   'dashboard-port',
   'summary-ms',
   'log-level',
@@ -221,6 +235,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       ...Object.fromEntries(FLAGS.map((f) => [f, { type: 'string' as const }])),
       'no-migrate': { type: 'boolean' },
       'no-dashboard': { type: 'boolean' },
+      trace: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -230,6 +245,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   for (const f of FLAGS) if (given[f] !== undefined) input[camel(f)] = given[f];
   if (values['no-migrate']) input.migrate = false;
   if (values['no-dashboard']) input.dashboard = false;
+  if (values.trace) input.trace = true;
   input.token ??= env.CTLPLANE_DEMO_TOKEN;
   input.agentSecret ??= env.CTLPLANE_DEMO_AGENT_SECRET;
   for (const k of ['token', 'agentSecret']) if (input[k] === undefined) delete input[k];

@@ -9,6 +9,7 @@ import { type CloudOptions, DEMO_AGENT_SECRET, DEMO_TOKEN, parseCli, USAGE } fro
 import { startRole } from './roles.js';
 import { startCloud } from './single-process.js';
 import { finalReport, summaryLine } from './summary.js';
+import { startTracing, type Tracing } from './tracing/setup.js';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -34,6 +35,8 @@ function stopSignal(o: CloudOptions, finished?: Promise<void>): Promise<string> 
   });
 }
 
+let tracing: Tracing | null = null;
+
 async function exitAfter(close: () => Promise<string[]>, code: number): Promise<never> {
   const force = setTimeout(() => {
     process.stderr.write('droplet-cloud: shutdown took over 15 s; exiting anyway\n');
@@ -41,13 +44,15 @@ async function exitAfter(close: () => Promise<string[]>, code: number): Promise<
   }, 15_000);
   force.unref();
   const errors = await close();
+  // After the components: their last spans (the shutdown's) are exported too.
+  await tracing?.shutdown().catch((err: Error) => errors.push(`tracing: ${err.message}`));
   for (const e of errors) process.stderr.write(`droplet-cloud: shutdown: ${e}\n`);
   process.exit(errors.length > 0 && code === 0 ? 1 : code);
 }
 
 async function runAll(o: CloudOptions): Promise<void> {
   say(`droplet-cloud: ${o.regions.length} regions x ${o.hypervisors} hypervisors; ${describeBackends(o)}`);
-  const cloud = await startCloud(o, consoleLogger(o.logLevel));
+  const cloud = await startCloud(o, consoleLogger(o.logLevel), tracing?.ring ?? null);
   if (cloud.dashboardUrl) say(`dashboard: ${cloud.dashboardUrl}  (metrics: ${cloud.dashboardUrl}/metrics)`);
   say(`running: ${o.rate} requests/s${o.requests ? `, ${o.requests} in all` : ''}; Ctrl-C to stop`);
   const ticker = setInterval(() => void summaryLine(cloud.summary).then(say, () => {}), o.summaryMs);
@@ -87,6 +92,7 @@ async function runRole(o: CloudOptions): Promise<void> {
 
 const o = options();
 try {
+  tracing = await startTracing(o);
   await (o.role === 'all' ? runAll(o) : runRole(o));
 } catch (err) {
   const inUse = (err as { code?: string }).code === 'EADDRINUSE';

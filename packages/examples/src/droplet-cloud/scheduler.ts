@@ -45,7 +45,7 @@ export async function startScheduler(
     overcommit: { cpu: o.overcommit, memory: 1 },
     topK: 2,
     idlePollMs: o.mysql ? 200 : 50,
-    refreshMs: 500,
+    refreshMs: o.refreshMs,
     leaseMs: o.leaseMs,
     logger: deps.logger,
   });

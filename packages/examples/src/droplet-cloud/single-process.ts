@@ -20,6 +20,7 @@ import { busInput, startRouters } from './routers.js';
 import { startScheduler } from './scheduler.js';
 import { LatencyWindow, type SummarySources } from './summary.js';
 import { StatusTally } from './tally.js';
+import type { SpanRing } from './tracing/exporters.js';
 import { Workload } from './workload.js';
 
 /** A running cloud. */
@@ -33,10 +34,14 @@ export interface Cloud {
   close(): Promise<string[]>;
 }
 
-/** Start every component in this process. */
+/**
+ * Start every component in this process. `spans`: the spans kept in memory when the SDK is
+ * registered (`--trace`), for the dashboard's trace waterfall.
+ */
 export async function startCloud(
   o: CloudOptions,
   logger: Logger = consoleLogger(o.logLevel),
+  spans: SpanRing | null = null,
 ): Promise<Cloud> {
   const log = logger.child('droplet-cloud');
   const shutdown = new Shutdown();
@@ -133,6 +138,7 @@ export async function startCloud(
           metrics,
         },
         backends: describeBackends(o),
+        spans,
       });
       shutdown.add('dashboard', () => dashboard.close());
       dashboardUrl = dashboard.url;

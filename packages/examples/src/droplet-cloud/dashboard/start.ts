@@ -9,10 +9,12 @@ import type { ConnectionCount } from '../backend.js';
 import type { CloudOptions } from '../cli.js';
 import { type HttpEndpoint, serve } from '../http-util.js';
 import type { StatusTally } from '../tally.js';
+import type { SpanRing } from '../tracing/exporters.js';
 import type { Workload } from '../workload.js';
 import type { Explainer } from './explainer.js';
 import { metricsRoute, SnapshotStream, staticRoutes } from './server.js';
 import { DashboardState } from './state.js';
+import { traceRoute } from './trace-route.js';
 
 /** What the dashboard reads. */
 export interface DashboardDeps {
@@ -25,6 +27,8 @@ export interface DashboardDeps {
   readonly workload: Workload | null;
   readonly metrics: CtlplaneMetrics;
   readonly backends: string;
+  /** This process's finished spans (`--trace`), for the trace waterfall; null without tracing. */
+  readonly spans: SpanRing | null;
 }
 
 /** A running dashboard. */
@@ -44,6 +48,7 @@ export async function startDashboard(o: CloudOptions, d: DashboardDeps): Promise
       staticRoutes(),
       stream.routes(),
       metricsRoute(d.metrics),
+      traceRoute(d.spans),
       apiRoutes(explainer.wrap(d.service, true)),
     ]);
   } catch (err) {

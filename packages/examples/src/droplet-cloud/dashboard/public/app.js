@@ -144,6 +144,84 @@ function renderExplanation(x) {
   return card;
 }
 
+const SERVICE_COLOURS = ['#3d8bfd', '#4cd38a', '#f5c542', '#ff8c42', '#b47bff', '#2ec4d6'];
+const serviceColours = new Map();
+const serviceColour = (service) => {
+  if (!serviceColours.has(service))
+    serviceColours.set(service, SERVICE_COLOURS[serviceColours.size % SERVICE_COLOURS.length]);
+  return serviceColours.get(service);
+};
+let tracedDroplet = null;
+
+function renderWaterfall(w) {
+  const total = Math.max(w.totalMs, 1);
+  const pct = (ms) => `${((ms / total) * 100).toFixed(3)}%`;
+  // Colour by process when there are several, else (one process) by span name.
+  const byService = new Set(w.rows.map((r) => r.service)).size > 1;
+  const rows = w.rows.map((r) => {
+    const bar = el('div', {
+      className: `span-bar ${r.relation} ${r.status}`,
+      style: `left:${pct(r.offsetMs)};width:max(2px, ${pct(r.durationMs)});background:${serviceColour(byService ? r.service : r.name)}`,
+      title: `${r.name} · ${r.service} (pid ${r.pid}) · +${r.offsetMs.toFixed(1)} ms · ${r.durationMs.toFixed(1)} ms`,
+    });
+    const marks = r.events.map((e) =>
+      el('span', {
+        className: 'span-event',
+        style: `left:${pct(e.offsetMs)}`,
+        title: e.name,
+        textContent: '◆',
+      }),
+    );
+    const row = el('div', { className: `span-row ${r.relation}` }, [
+      el('div', { className: 'span-label' }, [
+        el('span', { className: 'span-name', textContent: r.relation === 'linked' ? `↳ ${r.name}` : r.name }),
+        el('span', { className: 'span-service muted small', textContent: `${r.service} · ${r.pid}` }),
+      ]),
+      el('div', { className: 'span-track' }, [bar, ...marks]),
+      el('div', { className: 'span-time muted small', textContent: `${r.durationMs.toFixed(1)} ms` }),
+    ]);
+    Object.assign(row.dataset, {
+      name: r.name,
+      service: r.service,
+      relation: r.relation,
+      offset: String(r.offsetMs),
+      events: r.events.map((e) => e.name).join(' '),
+    });
+    return row;
+  });
+  $('waterfall').replaceChildren(...rows);
+  $('waterfall').dataset.traceId = w.traceId;
+  $('trace-status').textContent =
+    `droplet #${w.eventId} · trace ${w.traceId.slice(0, 8)}… · ${w.rows.length} spans over ${w.totalMs.toFixed(0)} ms`;
+}
+
+async function showTrace(id) {
+  tracedDroplet = id;
+  $('trace-droplet').value = String(id);
+  try {
+    const res = await fetch(`/trace.json?droplet=${encodeURIComponent(id)}`);
+    const body = await res.json();
+    if (tracedDroplet !== id) return;
+    if (!res.ok) {
+      $('trace-status').textContent = body.error?.message ?? `HTTP ${res.status}`;
+      $('waterfall').replaceChildren();
+      return;
+    }
+    renderWaterfall(body);
+  } catch (err) {
+    $('trace-status').textContent = `failed: ${err.message}`;
+  }
+}
+
+$('trace-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void showTrace($('trace-droplet').value);
+});
+$('explanations').addEventListener('click', (event) => {
+  const card = event.target.closest('[data-request-id]');
+  if (card) void showTrace(card.dataset.requestId);
+});
+
 function render(snapshot) {
   $('meta').textContent = `${snapshot.backends} · up ${snapshot.uptimeS}s`;
   $('created').textContent = fmt(snapshot.workload.created);
@@ -167,6 +245,8 @@ function render(snapshot) {
         ? `droplet #${placed.requestId} placed on ${placed.serverId}`
         : `droplet #${placed.requestId} failed: no server fits`;
   }
+  // The selected droplet's trace grows while it boots: fetch it again with every snapshot.
+  if (tracedDroplet !== null) void showTrace(tracedDroplet);
   document.body.dataset.updated = String(snapshot.at);
 }
 

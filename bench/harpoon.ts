@@ -3,8 +3,13 @@
  * (a pool of 16 connections, one transaction per event) versus through Harpoon (group commit over
  * a pool of 4), on MariaDB and RabbitMQ in one run; then the outbox relay's publish rate against
  * a raw amqplib confirm-channel publisher to the same kind of quorum queue. The Harpoon run is done
- * twice in the same process: untraced (`harpoon_eps`), then with an OpenTelemetry SDK registered
- * (`harpoon_eps_traced`, see bench/lib/tracing-sdk.ts).
+ * four times in the same process: untraced (`harpoon_eps`), then with an OpenTelemetry SDK registered
+ * and each create in a caller span (`harpoon_eps_traced`, see bench/lib/tracing-sdk.ts), then two
+ * runs that split the traced run's cost: the AsyncLocalStorage context manager alone
+ * (`harpoon_eps_context_only`: the runtime's async context tracking, no tracer provider) and the
+ * whole SDK without caller spans (`harpoon_eps_sdk_only`: ctlplane's own spans, no application
+ * spans). Traced minus SDK-only is what the application's spans and ctlplane's per-event work for
+ * them cost; context-only minus untraced is the runtime's cost, outside ctlplane.
  *
  * `--smoke`: 20 callers for 0.5 s and a 1,000-event relay backlog, printing the figures without
  * writing docs/benchmarks.md or bench/results/harpoon.json: a check that the script runs.
@@ -174,6 +179,19 @@ async function main(): Promise<void> {
   m.harpoon_traced_spans = spans;
   m.harpoon_traced_lost = traced.committed - traced.publishLat.length;
   console.error('harpoon traced', traced.run, { spans });
+  // The same run with the context manager alone, then with the SDK but no caller spans.
+  for (const [key, contextOnly] of [
+    ['context_only', true],
+    ['sdk_only', false],
+  ] as const) {
+    const sdk = registerTracing({ contextOnly });
+    const part = await throughHarpoon(null);
+    await sdk.stop();
+    await part.bus.close();
+    m[`harpoon_eps_${key}`] = Math.round(part.run.eps);
+    m[`harpoon_${key}_vs_untraced_ratio`] = Number((part.run.eps / hr.eps).toFixed(2));
+    console.error(`harpoon ${key}`, part.run);
+  }
   const bus2 = new AmqpBus({ urls: amqpUrl, topology: { exchange } });
   await bus2.ready();
 
@@ -237,6 +255,8 @@ async function main(): Promise<void> {
     ),
     '',
     `Harpoon vs direct: **${m.harpoon_vs_direct_ratio}×** (target ≥ 5×). With an OpenTelemetry SDK registered (BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, AsyncLocalStorage context manager; each create in a caller span of its own, ${spans.toLocaleString('en-US')} spans ended): **${m.harpoon_eps_traced} events/s**, **${m.harpoon_traced_vs_untraced_ratio}×** the untraced run (target ≥ 0.9×), caller p99 ${m.harpoon_traced_p99_ms} ms. Harpoon's connections peaked at ${maxConns} of its pool of ${HARPOON_POOL}. Create → confirmed publish → consumed: p50 ${m.create_to_publish_p50_ms} ms, p99 ${m.create_to_publish_p99_ms} ms. Committed but never published: ${m.lost}.`,
+    '',
+    `Where the traced run's time goes: the AsyncLocalStorage context manager alone (no tracer provider) gives **${m.harpoon_eps_context_only} events/s** (${m.harpoon_context_only_vs_untraced_ratio}× untraced: the runtime's cost, outside ctlplane); the SDK registered with no caller spans (ctlplane's own spans only) **${m.harpoon_eps_sdk_only} events/s** (${m.harpoon_sdk_only_vs_untraced_ratio}×). The rest of the traced run's gap is the application's caller spans and what ctlplane does per event for them (see docs/operations.md, Tracing).`,
     '',
     table(
       ['publisher', 'messages/s (confirmed, quorum queue)'],

@@ -7,13 +7,18 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 
-/** Register the SDK; `stop()` unregisters it and returns how many spans were exported. */
-export function registerTracing() {
+/**
+ * Register the SDK; `stop()` unregisters it and returns how many spans were exported.
+ *
+ * @param options.contextOnly - register the context manager alone, no tracer provider: what the
+ *   runtime's async context tracking costs by itself (no span is recorded, by anyone)
+ */
+export function registerTracing(options: { contextOnly?: boolean } = {}) {
   const exporter = new InMemorySpanExporter();
   const processor = new BatchSpanProcessor(exporter, { maxQueueSize: 65_536, maxExportBatchSize: 4_096 });
   const provider = new BasicTracerProvider({ spanProcessors: [processor] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(provider);
+  if (!options.contextOnly) trace.setGlobalTracerProvider(provider);
   let spans = 0;
   const drain = () => {
     spans += exporter.getFinishedSpans().length;

@@ -68,7 +68,12 @@ export {
   TERMINAL_STATUSES,
   TRANSITIONS,
 } from './events/status.js';
-export { MAX_TRACESTATE_LENGTH, type TraceContext, traceContextSchema } from './events/trace-context.js';
+export {
+  isTraceContext,
+  MAX_TRACESTATE_LENGTH,
+  type TraceContext,
+  traceContextSchema,
+} from './events/trace-context.js';
 export { toWireEvent, type WireEvent, wireEventSchema } from './events/wire.js';
 // Fleet: server inventory and reservations
 export * from './fleet/index.js';

@@ -32,6 +32,9 @@ export type TraceContext = {
 };
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+const PRINTABLE = /^[\x20-\x7e]+$/;
 
 /** A W3C `traceparent` of version 00. */
 export const traceparentSchema = z
@@ -68,3 +71,32 @@ export const traceContextSchema: z.ZodType<TraceContext, unknown> = z
   .strict()
   // One shape whatever came in: no `tracestate: undefined` key.
   .transform((t) => (t.tracestate === undefined ? { traceparent: t.traceparent } : t));
+
+/**
+ * True when `v` passes {@link traceContextSchema} unchanged: the same rules, checked without zod
+ * (which copies the object and builds an issue list), for the paths that see a context per event
+ * (rows read back, bus deliveries). Anything it refuses goes through the schema, which owns the
+ * error messages.
+ *
+ * @example
+ * ```ts
+ * const tc = isTraceContext(value) ? value : traceContextSchema.parse(value);
+ * ```
+ */
+export function isTraceContext(v: unknown): v is TraceContext {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  let keys = 0;
+  for (const key in v) {
+    if (key !== 'traceparent' && key !== 'tracestate') return false;
+    keys++;
+  }
+  const { traceparent, tracestate } = v as Record<string, unknown>;
+  if (typeof traceparent !== 'string' || traceparent.length !== 55) return false;
+  if (!TRACEPARENT.test(traceparent)) return false;
+  if (traceparent.slice(3, 35) === ZERO_TRACE_ID || traceparent.slice(36, 52) === ZERO_SPAN_ID) return false;
+  // `{ traceparent, tracestate: undefined }` would parse to a copy without the key: not unchanged.
+  if (keys === 1) return true;
+  return (
+    typeof tracestate === 'string' && tracestate.length <= MAX_TRACESTATE_LENGTH && PRINTABLE.test(tracestate)
+  );
+}

@@ -7,7 +7,7 @@
  * @module
  */
 import type { BusHeaders, BusMessage, HeaderValue } from '../bus/message-bus.js';
-import { type TraceContext, traceContextSchema } from '../events/trace-context.js';
+import { isTraceContext, type TraceContext, traceContextSchema } from '../events/trace-context.js';
 
 /** The header that carries the W3C `traceparent` on a bus message and an HTTP request. */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -41,9 +41,10 @@ export function traceContextFromHeaders(
   const traceparent = headers[TRACEPARENT_HEADER];
   if (typeof traceparent !== 'string') return null;
   const tracestate = headers[TRACESTATE_HEADER];
-  const full = traceContextSchema.safeParse(
-    typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent },
-  );
+  const tc = typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
+  // A well-formed context (every delivery of a traced publisher's) skips zod.
+  if (isTraceContext(tc)) return tc;
+  const full = traceContextSchema.safeParse(tc);
   if (full.success) return full.data;
   const bare = traceContextSchema.safeParse({ traceparent });
   return bare.success ? bare.data : null;

@@ -14,23 +14,13 @@ import { feedStatement } from '../packages/adapters/src/mysql/events/sql/feed.js
 import { updates } from '../packages/adapters/src/mysql/events/sql/transition.js';
 import type { Statement } from '../packages/adapters/src/mysql/round-trip.js';
 import { machine, table } from './lib/report.js';
+import { dropTables } from './lib/tables.js';
 
 const url = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const p = 'explain_';
 const t = `\`${p}events\``;
 const pool = createPool({ uri: url, connectionLimit: 2, multipleStatements: true });
-const TABLES = [
-  'events',
-  'feed_seq',
-  'migrations',
-  'relay_cursors',
-  'relay_parked',
-  'fleet_resources',
-  'fleet_servers',
-  'fleet_allocations',
-  'fleet_fences',
-];
-for (const x of TABLES) await pool.query(`DROP TABLE IF EXISTS \`${p}${x}\``);
+await dropTables(pool, p);
 await migrate({ url, tablePrefix: p });
 const statuses = [
   'pending',
@@ -152,7 +142,7 @@ for (const [title, sql, setup] of queries) {
   );
 }
 conn.release();
-for (const x of TABLES) await pool.query(`DROP TABLE IF EXISTS \`${p}${x}\``);
+await dropTables(pool, p);
 const [ver] = await pool.query<RowDataPacket[]>('SELECT VERSION() AS v');
 await pool.end();
 

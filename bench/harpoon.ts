@@ -22,6 +22,7 @@ import { connect } from 'amqplib';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { create, type TestSchemas, testTypes } from '../test/contract/event-store.fixtures.js';
 import { percentile, table, writeReport } from './lib/report.js';
+import { dropTables } from './lib/tables.js';
 import { registerTracing } from './lib/tracing-sdk.js';
 
 const mysqlUrl = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -226,21 +227,7 @@ async function main(): Promise<void> {
   m.relay_vs_raw_ratio = Number((relayEps / rawEps).toFixed(2));
   await bus2.deleteQueue(relayQueue);
   await Promise.all([bus2.close(), r.store.close()]);
-  for (const p of prefixes) {
-    for (const t of [
-      'events',
-      'feed_seq',
-      'migrations',
-      'relay_cursors',
-      'relay_parked',
-      'fleet_resources',
-      'fleet_servers',
-      'fleet_allocations',
-      'fleet_fences',
-    ]) {
-      await admin.query(`DROP TABLE IF EXISTS \`${p}${t}\``);
-    }
-  }
+  for (const p of prefixes) await dropTables(admin, p);
   await admin.end();
 
   const body = [

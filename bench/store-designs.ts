@@ -9,11 +9,12 @@ import { loadavg } from 'node:os';
 import { createPool } from 'mysql2/promise';
 import { createUser } from './lib/capacity-shared.js';
 import { DESIGNS, type Design, type Worker } from './lib/designs/designs.js';
-import { createTables, dropTables, fill } from './lib/designs/schemas.js';
+import { createTables, fill } from './lib/designs/schemas.js';
 import { type Profile, probe } from './lib/probe.js';
 import { table, writeReport } from './lib/report.js';
 import { benchUserUrl } from './lib/router-shared.js';
 import { idle } from './lib/store-runs.js';
+import { dropTables } from './lib/tables.js';
 
 const url = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const args = process.argv.slice(2);

@@ -25,6 +25,7 @@ import {
 } from './lib/store-baseline.js';
 import { indexEntriesPerLifecycle } from './lib/store-index-entries.js';
 import { appendRate, claimRate, feedLatency, fill } from './lib/store-runs.js';
+import { dropTables } from './lib/tables.js';
 
 const target = mysqlTarget(process.argv);
 const url = target.url;
@@ -216,21 +217,7 @@ m.memory_feed_p99_ms = percentile(memLat, 99);
 m.mysql_feed_p50_ms = percentile(myLat, 50);
 m.mysql_feed_p99_ms = percentile(myLat, 99);
 
-for (const p of prefixes) {
-  for (const t of [
-    'events',
-    'feed_seq',
-    'migrations',
-    'relay_cursors',
-    'relay_parked',
-    'fleet_resources',
-    'fleet_servers',
-    'fleet_allocations',
-    'fleet_fences',
-  ]) {
-    await admin.query(`DROP TABLE IF EXISTS \`${p}${t}\``);
-  }
-}
+for (const p of prefixes) await dropTables(admin, p);
 await admin.query(`DROP USER IF EXISTS '${USER}'@'%'`);
 await admin.end();
 

@@ -18,6 +18,7 @@ import { MysqlCursorStore, MysqlEventStoreDriver, migrate } from '@ctlplane/adap
 import { EventStore, Harpoon, wireEventSchema } from '@ctlplane/core';
 import { createPool } from 'mysql2/promise';
 import { create, type TestSchemas, testTypes } from '../../test/contract/event-store.fixtures.js';
+import { dropTables } from './tables.js';
 import { registerTracing } from './tracing-sdk.js';
 
 const mysqlUrl = process.env.CTLPLANE_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -89,18 +90,7 @@ await bus.deleteQueue(queue);
 await bus.close();
 await store.close();
 const admin = createPool({ uri: mysqlUrl, connectionLimit: 1 });
-for (const t of [
-  'events',
-  'feed_seq',
-  'migrations',
-  'relay_cursors',
-  'relay_parked',
-  'fleet_resources',
-  'fleet_servers',
-  'fleet_allocations',
-  'fleet_fences',
-])
-  await admin.query(`DROP TABLE IF EXISTS \`${tablePrefix}${t}\``);
+await dropTables(admin, tablePrefix);
 await admin.end();
 console.log(
   JSON.stringify({

@@ -3,27 +3,12 @@
  * indexes), the one `migrate()` creates now, and the naive design's table (one index on status,
  * no feed). Tables are `<prefix>events` and `<prefix>feed_seq`, as the store names them.
  */
+
 import type { Pool } from 'mysql2/promise';
 import { migrate } from '../../../packages/adapters/src/mysql/index.js';
+import { dropTables } from '../tables.js';
 
 export type SchemaName = 'landed' | 'trimmed' | 'naive';
-
-const TABLES = [
-  'events',
-  'feed_seq',
-  'migrations',
-  'relay_cursors',
-  'relay_parked',
-  'fleet_resources',
-  'fleet_servers',
-  'fleet_allocations',
-  'fleet_fences',
-];
-
-/** Drop every table a design run may have made under `prefix`. */
-export async function dropTables(pool: Pool, prefix: string): Promise<void> {
-  for (const t of TABLES) await pool.query(`DROP TABLE IF EXISTS \`${prefix}${t}\``);
-}
 
 /** (Re)create the tables of `schema` under `prefix`. */
 export async function createTables(

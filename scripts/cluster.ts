@@ -8,6 +8,8 @@
  *   RabbitMQ cluster has 3 running nodes; on failure it stops what it started and exits 1.
  * - `status` prints both, exit 0 only when both are healthy.
  * - `down` stops what `up` started (pid files); idempotent.
+ * - `up galera` / `status galera` / `down galera`: the Galera cluster only (the galera test project needs no
+ *   RabbitMQ cluster).
  */
 import {
   GALERA_NODES,
@@ -27,19 +29,23 @@ import {
   rabbitUrl,
 } from './cluster/rabbitmq.js';
 
+/** `galera` as the second argument: the Galera cluster only (what `npm run test:galera` needs). */
+const galeraOnly = process.argv[3] === 'galera';
+
 async function status(): Promise<boolean> {
   const galera = await galeraStatus();
+  if (galeraOnly) return galera;
   const rabbit = await rabbitStatus();
   return galera && rabbit;
 }
 
 async function down(): Promise<void> {
-  await rabbitDown();
+  if (!galeraOnly) await rabbitDown();
   await galeraDown();
 }
 
 async function up(): Promise<void> {
-  if (galeraRunning() || rabbitRunning()) {
+  if (galeraRunning() || (!galeraOnly && rabbitRunning())) {
     say('a cluster is already running (run `npm run cluster -- down` first for a fresh one):');
     if (!(await status())) throw new Error('the running cluster is not healthy');
     return;
@@ -47,13 +53,13 @@ async function up(): Promise<void> {
   const started = Date.now();
   try {
     await galeraUp();
-    await rabbitUp();
+    if (!galeraOnly) await rabbitUp();
   } catch (e) {
     say('starting failed; stopping what was started');
     await down();
     throw e;
   }
-  say(`\nboth clusters healthy after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  say(`\n${galeraOnly ? 'Galera' : 'both clusters'} healthy after ${((Date.now() - started) / 1000).toFixed(0)} s`);
   await status();
   say(
     `\nCTLPLANE_MYSQL_URL=${galeraUrl(1)}   (other nodes: ${GALERA_NODES.slice(1).map(galeraUrl).join(', ')})`,
@@ -70,7 +76,7 @@ try {
   else if (command === 'down') await down();
   else if (command === 'status') process.exitCode = (await status()) ? 0 : 1;
   else {
-    say('usage: npm run cluster -- up|down|status');
+    say('usage: npm run cluster -- up|down|status [galera]');
     process.exitCode = 2;
   }
 } catch (e) {

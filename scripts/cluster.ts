@@ -59,7 +59,9 @@ async function up(): Promise<void> {
     await down();
     throw e;
   }
-  say(`\n${galeraOnly ? 'Galera' : 'both clusters'} healthy after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  say(
+    `\n${galeraOnly ? 'Galera' : 'both clusters'} healthy after ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   await status();
   say(
     `\nCTLPLANE_MYSQL_URL=${galeraUrl(1)}   (other nodes: ${GALERA_NODES.slice(1).map(galeraUrl).join(', ')})`,

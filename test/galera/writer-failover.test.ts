@@ -90,7 +90,10 @@ describe('Galera: the writer node crashes mid-run', () => {
     const beforeCrash = acknowledged.size;
     const killed = nodeOf(before);
     await crashGaleraNode(killed);
-    await sleep(8_000);
+    // Galera holds every commit until the lost node is evicted (evs.suspect_timeout, 5 s, longer on
+    // a busy machine): wait for 200 acknowledgements after the crash, at most 30 s.
+    const until = Date.now() + 30_000;
+    while (acknowledged.size - beforeCrash < 200 && Date.now() < until) await sleep(200);
     stop = true;
     await running;
     const afterCrash = acknowledged.size - beforeCrash;
@@ -100,12 +103,12 @@ describe('Galera: the writer node crashes mid-run', () => {
     expect(after).not.toBe(before);
     // A process starting now picks the same node the running store moved to.
     expect(await writerUrl()).toBe(after);
-    expect(afterCrash).toBeGreaterThan(100);
+    expect(afterCrash).toBeGreaterThanOrEqual(200);
     expect(errors.length).toBeGreaterThan(0); // the crash was seen
     // The outage the appenders saw: from the last acknowledgement before the crash to the first after.
-    expect(longestGapMs).toBeLessThan(10_000);
+    expect(longestGapMs).toBeLessThan(20_000);
     process.stdout.write(
-      `galera failover: ${beforeCrash} appends before the crash, ${afterCrash} in the 8 s after; longest wait between acknowledgements ${longestGapMs} ms; ${errors.length} errors retried\n`,
+      `galera failover: ${beforeCrash} appends before the crash, ${afterCrash} after it; longest wait between acknowledgements ${longestGapMs} ms; ${errors.length} errors retried\n`,
     );
 
     const [rows] = await admin.query<RowDataPacket[]>(
@@ -125,7 +128,15 @@ describe('Galera: the writer node crashes mid-run', () => {
       for (const e of page.events) seen.push(e.seq);
       cursor = page.cursor;
     }
-    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => start + i + 1));
+    const holes = seen.flatMap((seq, i) => (seq === start + i + 1 ? [] : [`#${i}: ${seq}`]));
+    const rowSeqs = rows.map((r) => Number(r.seq));
+    expect({
+      holes: holes.slice(0, 10),
+      rowsNotSeen: rowSeqs.filter((q) => !seen.includes(q)).slice(0, 10),
+    }).toEqual({
+      holes: [],
+      rowsNotSeen: [],
+    });
     expect(seen.length).toBe(rows.length);
 
     // The crashed node rejoins; the writer stays where it is.

@@ -10,6 +10,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '@ctlplane/core';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { pickWriter, probeNode } from '../../packages/adapters/src/mysql/writer-node.js';
 import { GALERA_NODES, galeraArgs, galeraFiles, galeraUrl, waitSynced, wsrepStatus } from './galera.js';
 import { alive, livePid, run, startDetached } from './process.js';
 
@@ -121,25 +122,12 @@ export async function galeraWriterByConnections(
   return most > 0 ? { node: Number(node), connections } : undefined;
 }
 
-/** The writer by the adapter's rule: the reachable, Synced node with the longest uptime. */
+/**
+ * The writer by the adapter's own rule (writer-node.ts: of the nodes Synced in the primary
+ * component, the one up the longest), probed the same way the backends probe.
+ */
 export async function galeraWriterByUptime(): Promise<number | undefined> {
-  let best: { n: number; uptime: number } | undefined;
-  for (const n of GALERA_NODES) {
-    try {
-      const conn = await createConnection({ uri: galeraUrl(n), connectTimeout: 2_000 });
-      try {
-        const [rows] = await conn.query<RowDataPacket[]>(
-          "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'wsrep_local_state_comment')",
-        );
-        const v = Object.fromEntries(rows.map((r) => [String(r.Variable_name), String(r.Value)]));
-        const uptime = Number(v.Uptime);
-        if (v.wsrep_local_state_comment === 'Synced' && (!best || uptime > best.uptime)) best = { n, uptime };
-      } finally {
-        await conn.end();
-      }
-    } catch {
-      // unreachable: not a candidate
-    }
-  }
-  return best?.n;
+  const found = await Promise.all(GALERA_NODES.map((n, i) => probeNode(galeraUrl(n), i, 2_000)));
+  const index = pickWriter(found);
+  return index < 0 ? undefined : GALERA_NODES[index];
 }

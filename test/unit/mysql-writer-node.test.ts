@@ -8,6 +8,7 @@ import type { Pool } from 'mysql2/promise';
 import { expect, it } from 'vitest';
 import type { FailoverPool } from '../../packages/adapters/src/mysql/failover-pool.js';
 import {
+  catchUp,
   type NodeStatus,
   pickWriter,
   probeNode,
@@ -54,6 +55,12 @@ it('a probe of a node that does not answer reports why, within its bound', async
   expect(s).toMatchObject({ index: 2, ready: false, uptimeS: 0 });
   expect(s.reason).toBeTruthy();
   expect(s.reason).not.toContain('secret');
+});
+
+it('a catch-up of a node that does not answer fails within its bound', async () => {
+  const started = Date.now();
+  await expect(catchUp('mysql://root@127.0.0.1:1/none', 2_000)).rejects.toThrow();
+  expect(Date.now() - started).toBeLessThan(3_000);
 });
 
 it('with no node reachable, a call fails with a transient UnavailableError naming every node, passwords masked', async () => {

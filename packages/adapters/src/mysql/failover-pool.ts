@@ -12,12 +12,18 @@ import { EventEmitter } from 'node:events';
 import { type Logger, maskSecrets, UnavailableError } from '@ctlplane/core';
 import { createPool, type Pool, type PoolConnection, type PoolOptions } from 'mysql2/promise';
 import { isConnectionError } from './errors.js';
-import { pickWriter, probeNode } from './writer-node.js';
+import { catchUp, pickWriter, probeNode } from './writer-node.js';
 
 /** Galera's "WSREP has not yet prepared node for application use": the node ran nothing. */
 const NOT_READY = 1047;
 /** A failed choice is not retried sooner than this: callers during an outage fail fast. */
 const RESELECT_AFTER_MS = 250;
+/**
+ * Bound of a chosen Galera node's catch-up ({@link catchUp}): it lasts until the cluster evicts a
+ * lost node (`evs.suspect_timeout`, 5 s by default, more on a busy host); Galera's own bound for a
+ * causal read, `repl.causal_read_timeout`, is 30 s.
+ */
+const CATCH_UP_TIMEOUT_MS = 30_000;
 
 interface Node {
   readonly index: number;
@@ -135,12 +141,20 @@ export class FailoverPool extends EventEmitter {
     if (this.#closed) throw new UnavailableError('mysql: the pool is closed');
     if (index < 0) {
       const why = found.map((n) => `${maskSecrets(this.#urls[n.index]!)}: ${n.reason ?? 'not ready'}`);
-      const error = new UnavailableError(`mysql: no node is ready for queries (${why.join('; ')})`, {
-        transient: true,
-      });
-      this.#failed = { at: Date.now(), error };
-      this.#log.warn('no writer node', { nodes: why });
-      throw error;
+      throw this.#fail(`no node is ready for queries (${why.join('; ')})`, { nodes: why });
+    }
+    if (found[index]!.galera) {
+      const url = maskSecrets(this.#urls[index]!);
+      const t0 = Date.now();
+      try {
+        await catchUp(this.#urls[index]!, CATCH_UP_TIMEOUT_MS);
+      } catch (err) {
+        const why = maskSecrets((err as Error)?.message ?? String(err));
+        throw this.#fail(`the chosen node ${url} did not catch up with the cluster (${why})`, { url });
+      }
+      if (this.#closed) throw new UnavailableError('mysql: the pool is closed');
+      const waitedMs = Date.now() - t0;
+      if (waitedMs >= 1_000) this.#log.info('writer node caught up with the cluster', { url, waitedMs });
     }
     this.#failed = null;
     // Back on the same node (one connection was killed, the node is fine): keep its pool, so the
@@ -161,6 +175,14 @@ export class FailoverPool extends EventEmitter {
       nodes: this.#urls.length,
     });
     return node;
+  }
+
+  /** Record a failed choice (callers fail fast for a moment) and return its error. */
+  #fail(what: string, fields: Record<string, unknown>): UnavailableError {
+    const error = new UnavailableError(`mysql: ${what}`, { transient: true });
+    this.#failed = { at: Date.now(), error };
+    this.#log.warn('no writer node', fields);
+    return error;
   }
 
   #drop(node: Node, err: unknown): void {

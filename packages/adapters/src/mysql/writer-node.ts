@@ -2,13 +2,14 @@
  * Which node of a Galera cluster is the writer: probe every node, keep those ready for queries,
  * take the one up the longest. Every process applies the same rule to the same cluster, so they
  * agree on one writer without talking to each other, and a node that restarts (its uptime starts
- * again at 0) never takes the role back from the node that replaced it.
+ * again at 0) never takes the role back from the node that replaced it. A Galera node chosen is
+ * first made to catch up with the cluster ({@link catchUp}).
  *
  * @internal
  * @module
  */
 import { maskSecrets } from '@ctlplane/core';
-import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
 
 /** What one probe found. */
 export interface NodeStatus {
@@ -18,6 +19,8 @@ export interface NodeStatus {
   readonly ready: boolean;
   /** Seconds the server has been up (`Uptime`), 0 when unknown. */
   readonly uptimeS: number;
+  /** A Galera node (`wsrep_on`): it must {@link catchUp} before it takes writes. */
+  readonly galera?: boolean;
   /** Why the node is not ready (masked). */
   readonly reason?: string;
 }
@@ -51,21 +54,21 @@ const STATUS_SQL =
   "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'wsrep_ready', 'wsrep_local_state_comment', 'wsrep_cluster_status')";
 const VARIABLES_SQL = "SHOW GLOBAL VARIABLES WHERE Variable_name = 'wsrep_on'";
 
-/** Probe one node with a connection of its own, bounded by `timeoutMs` from start to answer. */
-export async function probeNode(url: string, index: number, timeoutMs: number): Promise<NodeStatus> {
+/**
+ * Run `fn` on a connection of its own to `url`, bounded by `timeoutMs` from connecting to answer;
+ * the connection is closed after (a late one when it arrives).
+ */
+async function withConnection<T>(
+  url: string,
+  timeoutMs: number,
+  fn: (conn: Connection) => Promise<T>,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const connecting = createConnection({ uri: url, connectTimeout: timeoutMs });
   const work = (async () => {
     const conn = await connecting;
     try {
-      const [status] = await conn.query<RowDataPacket[]>(STATUS_SQL);
-      const [vars] = await conn.query<RowDataPacket[]>(VARIABLES_SQL);
-      const values = new Map<string, string>();
-      for (const r of [...status, ...vars])
-        values.set(String(r.Variable_name).toLowerCase(), String(r.Value));
-      const { ready, reason } = readiness(values);
-      const uptimeS = Number(values.get('uptime') ?? 0) || 0;
-      return reason === undefined ? { index, ready, uptimeS } : { index, ready, uptimeS, reason };
+      return await fn(conn);
     } finally {
       conn.destroy();
     }
@@ -76,11 +79,50 @@ export async function probeNode(url: string, index: number, timeoutMs: number): 
   try {
     return await Promise.race([work, deadline]);
   } catch (err) {
-    // A late connection is closed when it arrives.
     connecting.then((c) => c.destroy()).catch(() => {});
     work.catch(() => {});
-    return { index, ready: false, uptimeS: 0, reason: maskSecrets((err as Error)?.message ?? String(err)) };
+    throw err;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Probe one node with a connection of its own, bounded by `timeoutMs` from start to answer. */
+export async function probeNode(url: string, index: number, timeoutMs: number): Promise<NodeStatus> {
+  try {
+    return await withConnection(url, timeoutMs, async (conn) => {
+      const [status] = await conn.query<RowDataPacket[]>(STATUS_SQL);
+      const [vars] = await conn.query<RowDataPacket[]>(VARIABLES_SQL);
+      const values = new Map<string, string>();
+      for (const r of [...status, ...vars])
+        values.set(String(r.Variable_name).toLowerCase(), String(r.Value));
+      const { ready, reason } = readiness(values);
+      const uptimeS = Number(values.get('uptime') ?? 0) || 0;
+      const galera = (values.get('wsrep_on') ?? 'OFF').toUpperCase() === 'ON';
+      return reason === undefined
+        ? { index, ready, uptimeS, galera }
+        : { index, ready, uptimeS, galera, reason };
+    });
+  } catch (err) {
+    return { index, ready: false, uptimeS: 0, reason: maskSecrets((err as Error)?.message ?? String(err)) };
+  }
+}
+
+/**
+ * Make a Galera node catch up before it takes writes: a causal read (`wsrep_sync_wait = 1`) returns
+ * once the node has applied every write-set the cluster ordered before it. It matters after a
+ * failover. A node reports itself Synced and Primary while the cluster has not yet evicted the
+ * crashed writer (measured: 4.5 s here); the old writer's last write-sets can reach it only then,
+ * and applying them aborts the local transactions that hold the same rows (Galera's brute-force
+ * abort). Such an abort between two statements of one round trip lets the rest run outside the
+ * transaction, which can leave the feed with a hole. The causal read waits for that delivery,
+ * so nothing is sent to the node before it. On a healthy cluster it costs one group round trip.
+ *
+ * @throws the driver's error, or `no answer within …`, when the node did not catch up in time
+ */
+export async function catchUp(url: string, timeoutMs: number): Promise<void> {
+  await withConnection(url, timeoutMs, async (conn) => {
+    await conn.query('SET SESSION wsrep_sync_wait = 1');
+    await conn.query('SELECT 1');
+  });
 }

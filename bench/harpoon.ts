@@ -2,17 +2,13 @@
  * `npm run bench -- harpoon [--quick]`: 1,000 concurrent callers creating single events directly
  * (a pool of 16 connections, one transaction per event) versus through Harpoon (group commit over
  * a pool of 4), on MariaDB and RabbitMQ in one run; then the outbox relay's publish rate against
- * a raw amqplib confirm-channel publisher to the same kind of quorum queue. The Harpoon runs, in one
- * process: a short warm-up (discarded), then untraced, traced, traced, untraced (ABBA: each figure is
- * the mean of its two runs, so a drift over the run weighs on both alike; an earlier layout ran the
- * untraced run first and cold, and later runs came out faster whatever they traced) — untraced is
- * `harpoon_eps`, traced is an OpenTelemetry SDK registered with each create in a caller span
- * (`harpoon_eps_traced`, see bench/lib/tracing-sdk.ts); then two runs that split the traced run's
- * cost: the AsyncLocalStorage context manager alone
- * (`harpoon_eps_context_only`: the runtime's async context tracking, no tracer provider) and the
- * whole SDK without caller spans (`harpoon_eps_sdk_only`: ctlplane's own spans, no application
- * spans). Traced minus SDK-only is what the application's spans and ctlplane's per-event work for
- * them cost; context-only minus untraced is the runtime's cost, outside ctlplane.
+ * a raw amqplib confirm-channel publisher to the same kind of quorum queue. The Harpoon run is done
+ * in five modes (see {@link Mode}): untraced (`harpoon_eps`), traced (`harpoon_eps_traced`: an
+ * OpenTelemetry SDK registered, bench/lib/tracing-sdk.ts, and every create carrying a trace
+ * context), and three that split the cost (a span per create, the SDK alone, the context manager
+ * alone). After a short warm-up (discarded) each mode runs twice, in mirrored order (1 2 3 4 5 5 4
+ * 3 2 1), and each figure is the mean of its two runs: an earlier layout ran the untraced run first
+ * and cold, and later runs came out faster whatever they traced.
  *
  * `--smoke`: 20 callers for 0.5 s and a 1,000-event relay backlog, printing the figures without
  * writing docs/benchmarks.md or bench/results/harpoon.json: a check that the script runs.
@@ -48,23 +44,34 @@ async function freshStore(poolSize: number) {
   return { driver, tablePrefix, store: new EventStore({ driver, types: testTypes }) };
 }
 
-/** `CALLERS` loops each creating one event at a time for `durationMs`; returns events/s. */
+/** Runs a function in a span of its own (the caller's span), or as it is. */
+type Wrap = (fn: () => Promise<void>) => Promise<void>;
+const asIs: Wrap = (fn) => fn();
+
+/**
+ * `CALLERS` loops each creating one event at a time for `durationMs`; returns events/s. Each
+ * caller's whole loop runs in `wrapCaller`, each create in `wrapCreate`.
+ */
 async function callers(
   createOne: (i: number) => Promise<unknown>,
   durationMs = DURATION_MS,
+  wrapCaller: Wrap = asIs,
+  wrapCreate: Wrap = asIs,
 ): Promise<{ eps: number; p99: number }> {
   const end = Date.now() + durationMs;
   let done = 0;
   const lat: number[] = [];
   await Promise.all(
-    Array.from({ length: CALLERS }, async (_, c) => {
-      for (let i = 0; Date.now() < end; i++) {
-        const t0 = performance.now();
-        await createOne(c * 1_000_000 + i);
-        lat.push(performance.now() - t0);
-        done++;
-      }
-    }),
+    Array.from({ length: CALLERS }, (_, c) =>
+      wrapCaller(async () => {
+        for (let i = 0; Date.now() < end; i++) {
+          const t0 = performance.now();
+          await wrapCreate(async () => void (await createOne(c * 1_000_000 + i)));
+          lat.push(performance.now() - t0);
+          done++;
+        }
+      }),
+    ),
   );
   return { eps: done / (durationMs / 1000), p99: percentile(lat, 99) };
 }
@@ -97,13 +104,10 @@ async function rawAmqpRate(n: number, body: string): Promise<number> {
 }
 
 /**
- * 1,000 callers through Harpoon (group commit, relay to RabbitMQ) on fresh tables for `durationMs`;
- * `inSpan` runs each create in a caller's span (the traced run).
+ * 1,000 callers through Harpoon (group commit, relay to RabbitMQ) on fresh tables for `durationMs`,
+ * each caller's loop in `wrapCaller` and each create in `wrapCreate` (spans, in the traced modes).
  */
-async function throughHarpoon(
-  inSpan: ((fn: () => Promise<void>) => Promise<void>) | null,
-  durationMs = DURATION_MS,
-) {
+async function throughHarpoon(durationMs = DURATION_MS, wrapCaller: Wrap = asIs, wrapCreate: Wrap = asIs) {
   const exchange = `ctl-bench-${randomBytes(3).toString('hex')}`;
   const queue = `bench-audit-${randomBytes(3).toString('hex')}`;
   const h = await freshStore(HARPOON_POOL);
@@ -137,35 +141,55 @@ async function throughHarpoon(
     const e = await harpoon.create(create(i));
     createdAt.set(e.id, t0);
   };
-  // Traced, each create runs in a caller's span of its own, as a traced application's would.
-  const run = await callers(inSpan ? (i) => inSpan(() => createOne(i)) : createOne, durationMs);
+  const run = await callers(createOne, durationMs, wrapCaller, wrapCreate);
   const serverSide = (await serverConnections()) - base2;
   clearInterval(probe);
-  const committed = (
-    await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${h.tablePrefix}events\``)
-  )[0][0]!.n as number;
+  const [counts] = await admin.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS n, COUNT(trace_parent) AS traced FROM \`${h.tablePrefix}events\``,
+  );
+  const committed = Number(counts[0]!.n);
+  const withContext = Number(counts[0]!.traced);
   for (let i = 0; i < 600 && publishLat.length < Number(committed); i++)
     await new Promise((r) => setTimeout(r, 100));
-  console.error(inSpan ? 'harpoon (traced)' : 'harpoon', run, {
-    maxConns,
-    committed,
-    published: publishLat.length,
-  });
+  console.error('harpoon', run, { maxConns, committed, withContext, published: publishLat.length });
   await harpoon.close();
   await consumer.close();
   await bus.deleteQueue(queue);
   await Promise.all([bus.close(), h.store.close()]);
-  return { exchange, run, maxConns, lost: Number(committed) - publishLat.length, publishLat, serverSide };
+  const lost = committed - publishLat.length;
+  return { exchange, run, maxConns, committed, lost, withContext, publishLat, serverSide };
 }
 
-/** One Harpoon run with the OpenTelemetry SDK registered and each create in a caller span. */
-async function tracedRun() {
-  const tracing = registerTracing();
-  const result = await throughHarpoon(tracing.inSpan);
-  return { ...result, spans: await tracing.stop() };
+/**
+ * What a Harpoon run has registered:
+ * - `untraced`: nothing (`harpoon_eps`);
+ * - `traced`: the SDK, and each caller's loop in a span of its own, so every create carries a trace
+ *   context that ctlplane stores and relays (`harpoon_eps_traced`);
+ * - `span_per_create`: the same, and each create in a span of its own besides, as an application
+ *   that traces every call would (`harpoon_eps_span_per_create`: adds the application's spans);
+ * - `sdk_only`: the SDK, no caller span: no create carries a context;
+ * - `context_only`: the AsyncLocalStorage context manager alone, no tracer provider.
+ */
+type Mode = 'untraced' | 'traced' | 'span_per_create' | 'sdk_only' | 'context_only';
+
+async function harpoonRun(mode: Mode) {
+  if (mode === 'untraced') return { ...(await throughHarpoon()), spans: 0 };
+  const sdk = registerTracing({ contextOnly: mode === 'context_only' });
+  const inCaller = mode === 'traced' || mode === 'span_per_create';
+  const result = await throughHarpoon(
+    DURATION_MS,
+    inCaller ? sdk.inSpan : asIs,
+    mode === 'span_per_create' ? sdk.inSpan : asIs,
+  );
+  const spans = await sdk.stop();
+  if (inCaller && result.withContext !== result.committed) {
+    throw new Error(`${mode}: ${result.withContext} of ${result.committed} events carry a trace context`);
+  }
+  return { ...result, spans };
 }
 
-const mean = (a: number, b: number) => (a + b) / 2;
+/** Run order: mirrored, so each mode's two runs sit at the same mean position (a drift cancels). */
+const ORDER: readonly Mode[] = ['untraced', 'traced', 'span_per_create', 'sdk_only', 'context_only'];
 
 async function main(): Promise<void> {
   const m: Record<string, number> = {};
@@ -179,16 +203,26 @@ async function main(): Promise<void> {
   console.error('direct', d);
 
   // 2. Through Harpoon: group commit over a pool of 4, relaying to RabbitMQ. A warm-up run
-  // (discarded), then untraced, traced, traced, untraced; each figure the mean of its two runs.
-  console.error('harpoon warm-up', (await throughHarpoon(null, WARMUP_MS)).run);
-  const u1 = await throughHarpoon(null);
-  const t1 = await tracedRun();
-  const t2 = await tracedRun();
-  const u2 = await throughHarpoon(null);
+  // (discarded), then every mode twice in mirrored order; each figure the mean of its two runs.
+  console.error('harpoon warm-up', (await throughHarpoon(WARMUP_MS)).run);
+  const byMode = new Map<Mode, Awaited<ReturnType<typeof harpoonRun>>[]>();
+  for (const mode of [...ORDER, ...[...ORDER].reverse()]) {
+    const result = await harpoonRun(mode);
+    byMode.set(mode, [...(byMode.get(mode) ?? []), result]);
+    console.error(`harpoon ${mode}`, Math.round(result.run.eps), 'events/s', { spans: result.spans });
+  }
+  const both = (mode: Mode) => byMode.get(mode)!;
+  const meanOf = (mode: Mode, f: (r: Awaited<ReturnType<typeof harpoonRun>>) => number) =>
+    both(mode).reduce((sum, r) => sum + f(r), 0) / both(mode).length;
+  const [u1, u2] = both('untraced') as [
+    Awaited<ReturnType<typeof harpoonRun>>,
+    Awaited<ReturnType<typeof harpoonRun>>,
+  ];
   const { exchange, publishLat, serverSide } = u1;
-  const hr = { eps: mean(u1.run.eps, u2.run.eps), p99: mean(u1.run.p99, u2.run.p99) };
-  const traced = { eps: mean(t1.run.eps, t2.run.eps), p99: mean(t1.run.p99, t2.run.p99) };
-  const spans = t1.spans + t2.spans;
+  const hr = { eps: meanOf('untraced', (r) => r.run.eps), p99: meanOf('untraced', (r) => r.run.p99) };
+  const eps = (mode: Mode) => Math.round(meanOf(mode, (r) => r.run.eps));
+  const ratio = (mode: Mode) => Number((meanOf(mode, (r) => r.run.eps) / hr.eps).toFixed(2));
+  const spans = meanOf('traced', (r) => r.spans) * 2;
   m.harpoon_eps = Math.round(hr.eps);
   m.harpoon_server_side_connections = serverSide;
   m.harpoon_db_connections = Math.max(u1.maxConns, u2.maxConns);
@@ -197,25 +231,21 @@ async function main(): Promise<void> {
   m.create_to_publish_p99_ms = Math.round(percentile(publishLat, 99));
   m.harpoon_vs_direct_ratio = Number((hr.eps / d.eps).toFixed(2));
   m.lost = u1.lost + u2.lost;
-  m.harpoon_eps_traced = Math.round(traced.eps);
-  m.harpoon_traced_vs_untraced_ratio = Number((traced.eps / hr.eps).toFixed(2));
-  m.harpoon_traced_p99_ms = Math.round(traced.p99);
+  m.harpoon_eps_traced = eps('traced');
+  m.harpoon_traced_vs_untraced_ratio = ratio('traced');
+  m.harpoon_traced_p99_ms = Math.round(meanOf('traced', (r) => r.run.p99));
   m.harpoon_traced_spans = spans;
-  m.harpoon_traced_lost = t1.lost + t2.lost;
-  const runs = [u1, t1, t2, u2].map((r) => Math.round(r.run.eps));
-  console.error('harpoon untraced, traced, traced, untraced', runs, { spans });
-  // The same run with the context manager alone, then with the SDK but no caller spans.
-  for (const [key, contextOnly] of [
-    ['context_only', true],
-    ['sdk_only', false],
-  ] as const) {
-    const sdk = registerTracing({ contextOnly });
-    const part = await throughHarpoon(null);
-    await sdk.stop();
-    m[`harpoon_eps_${key}`] = Math.round(part.run.eps);
-    m[`harpoon_${key}_vs_untraced_ratio`] = Number((part.run.eps / hr.eps).toFixed(2));
-    console.error(`harpoon ${key}`, part.run);
-  }
+  m.harpoon_traced_lost = both('traced').reduce((sum, r) => sum + r.lost, 0);
+  m.harpoon_eps_span_per_create = eps('span_per_create');
+  m.harpoon_span_per_create_vs_untraced_ratio = ratio('span_per_create');
+  m.harpoon_eps_sdk_only = eps('sdk_only');
+  m.harpoon_sdk_only_vs_untraced_ratio = ratio('sdk_only');
+  m.harpoon_eps_context_only = eps('context_only');
+  m.harpoon_context_only_vs_untraced_ratio = ratio('context_only');
+  const runs = [...ORDER, ...[...ORDER].reverse()].map((mode, i) => {
+    const r = both(mode)[i < ORDER.length ? 0 : 1]!;
+    return `${mode} ${Math.round(r.run.eps).toLocaleString('en-US')}`;
+  });
   const bus2 = new AmqpBus({ urls: amqpUrl, topology: { exchange } });
   await bus2.ready();
 
@@ -264,9 +294,38 @@ async function main(): Promise<void> {
       ],
     ),
     '',
-    `Harpoon vs direct: **${m.harpoon_vs_direct_ratio}×** (target ≥ 5×). With an OpenTelemetry SDK registered (BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, AsyncLocalStorage context manager; each create in a caller span of its own, ${spans.toLocaleString('en-US')} spans ended): **${m.harpoon_eps_traced} events/s**, **${m.harpoon_traced_vs_untraced_ratio}×** the untraced runs (target ≥ 0.9×), caller p99 ${m.harpoon_traced_p99_ms} ms. Runs in order, after a ${WARMUP_MS / 1000} s warm-up: untraced ${runs[0]!.toLocaleString('en-US')}, traced ${runs[1]!.toLocaleString('en-US')}, traced ${runs[2]!.toLocaleString('en-US')}, untraced ${runs[3]!.toLocaleString('en-US')} events/s (each figure above is the mean of its two). Harpoon's connections peaked at ${m.harpoon_db_connections} of its pool of ${HARPOON_POOL}. Create → confirmed publish → consumed: p50 ${m.create_to_publish_p50_ms} ms, p99 ${m.create_to_publish_p99_ms} ms. Committed but never published: ${m.lost}.`,
+    `Harpoon vs direct: **${m.harpoon_vs_direct_ratio}×** (target ≥ 5×). Harpoon's connections peaked at ${m.harpoon_db_connections} of its pool of ${HARPOON_POOL}. Create → confirmed publish → consumed: p50 ${m.create_to_publish_p50_ms} ms, p99 ${m.create_to_publish_p99_ms} ms. Committed but never published: ${m.lost}.`,
     '',
-    `Where the traced run's time goes: the AsyncLocalStorage context manager alone (no tracer provider) gives **${m.harpoon_eps_context_only} events/s** (${m.harpoon_context_only_vs_untraced_ratio}× untraced: the runtime's cost, outside ctlplane); the SDK registered with no caller spans (ctlplane's own spans only) **${m.harpoon_eps_sdk_only} events/s** (${m.harpoon_sdk_only_vs_untraced_ratio}×). The rest of the traced run's gap is the application's caller spans and what ctlplane does per event for them (see docs/operations.md, Tracing).`,
+    `Tracing (OpenTelemetry SDK: BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, AsyncLocalStorage context manager). Each mode ran twice, in mirrored order after a ${WARMUP_MS / 1000} s warm-up, so that a drift over the run weighs on every mode alike; each figure is the mean of its two runs (in order: ${runs.join(', ')} events/s).`,
+    '',
+    table(
+      ['mode', 'events/s', '× untraced'],
+      [
+        ['untraced: nothing registered', m.harpoon_eps!, 1],
+        [
+          '**traced**: SDK; each caller in a span of its own, so every create carries a trace context that ctlplane stores and relays',
+          m.harpoon_eps_traced!,
+          m.harpoon_traced_vs_untraced_ratio!,
+        ],
+        [
+          'span per create: as traced, and each create in an application span of its own',
+          m.harpoon_eps_span_per_create!,
+          m.harpoon_span_per_create_vs_untraced_ratio!,
+        ],
+        [
+          'SDK only: no caller span, so no create carries a context',
+          m.harpoon_eps_sdk_only!,
+          m.harpoon_sdk_only_vs_untraced_ratio!,
+        ],
+        [
+          'context manager only: no tracer provider',
+          m.harpoon_eps_context_only!,
+          m.harpoon_context_only_vs_untraced_ratio!,
+        ],
+      ],
+    ),
+    '',
+    `Traced: **${m.harpoon_traced_vs_untraced_ratio}×** untraced (target ≥ 0.9×), caller p99 ${m.harpoon_traced_p99_ms} ms, ${spans.toLocaleString('en-US')} spans ended in its two runs, ${m.harpoon_traced_lost} committed but never published. The span-per-create mode adds the application's own span per call (its creation, context switch, batching and export), outside ctlplane; the context-manager mode is the runtime's async context tracking alone (see docs/operations.md, Tracing).`,
     '',
     table(
       ['publisher', 'messages/s (confirmed, quorum queue)'],

@@ -7,7 +7,8 @@
  *
  * `untraced`: no SDK. `context`: the AsyncLocalStorage context manager only. `provider`: the SDK
  * of bench/lib/tracing-sdk.ts, no caller spans (ctlplane's own spans still start). `traced`: the
- * SDK and a caller span around each create, as the bench's traced run. With `PROFILE=<file>`, the
+ * SDK and each caller's loop in a span of its own (every create carries a context), as the bench's
+ * traced mode. `span_per_create`: the SDK and a caller span around each create besides. With `PROFILE=<file>`, the
  * callers' phase alone is CPU-profiled into that file (a `.cpuprofile`, for Chrome's DevTools).
  */
 import { randomBytes } from 'node:crypto';
@@ -56,8 +57,10 @@ const harpoon = new Harpoon<TestSchemas>({
 const createOne = async (i: number) => {
   await harpoon.create(create(i));
 };
-const inSpan = mode === 'traced' ? tracing!.inSpan : null;
+const inSpan = mode === 'span_per_create' ? tracing!.inSpan : null;
 const one = inSpan ? (i: number) => inSpan(() => createOne(i)) : createOne;
+const wrapCaller =
+  mode === 'traced' || mode === 'span_per_create' ? tracing!.inSpan : (fn: () => Promise<void>) => fn();
 const session = process.env.PROFILE ? new Session() : null;
 session?.connect();
 await session?.post('Profiler.enable');
@@ -66,12 +69,14 @@ const cpu0 = process.cpuUsage();
 const end = Date.now() + DURATION_MS;
 let done = 0;
 await Promise.all(
-  Array.from({ length: CALLERS }, async (_, c) => {
-    for (let i = 0; Date.now() < end; i++) {
-      await one(c * 1_000_000 + i);
-      done++;
-    }
-  }),
+  Array.from({ length: CALLERS }, (_, c) =>
+    wrapCaller(async () => {
+      for (let i = 0; Date.now() < end; i++) {
+        await one(c * 1_000_000 + i);
+        done++;
+      }
+    }),
+  ),
 );
 const eps = done / (DURATION_MS / 1000);
 // CPU time of this process per event: steadier than events/s on a shared machine.

@@ -20,6 +20,7 @@ import { EventStore, Harpoon, toWireEvent, wireEventSchema } from '@ctlplane/cor
 import { connect } from 'amqplib';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { create, type TestSchemas, testTypes } from '../test/contract/event-store.fixtures.js';
+import { benchHarpoonOptions } from './lib/harpoon-options.js';
 import { percentile, table, writeReport } from './lib/report.js';
 import { dropTables } from './lib/tables.js';
 import { registerTracing } from './lib/tracing-sdk.js';
@@ -116,13 +117,9 @@ async function throughHarpoon(durationMs = DURATION_MS, wrapCaller: Wrap = asIs,
     topology: { exchange, queues: [{ name: queue, bindings: ['evt.#'] }] },
   });
   await bus.ready();
-  const harpoon = new Harpoon<TestSchemas>({
-    store: h.store,
-    bus,
-    cursors: new MysqlCursorStore({ pool: h.driver.pool, tablePrefix: h.tablePrefix }),
-    creates: { maxBatch: 500, lingerMs: 2, concurrency: 3 },
-    maxPending: 20_000,
-  }).start();
+  const harpoon = new Harpoon<TestSchemas>(
+    benchHarpoonOptions(h.store, bus, h.driver, h.tablePrefix),
+  ).start();
   const createdAt = new Map<number, number>();
   const publishLat: number[] = [];
   const consumer = new AmqpBus({ urls: amqpUrl, topology: { exchange } });

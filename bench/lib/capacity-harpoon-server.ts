@@ -10,8 +10,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
-import { MysqlCursorStore, MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
+import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
 import { EventStore, Harpoon, HarpoonHttpServer, toWireEvent } from '@ctlplane/core';
+import { benchHarpoonOptions } from './harpoon-options.js';
 import { serveIpc } from './router-ipc.js';
 import { type BenchTypes, benchTypes } from './router-shared.js';
 
@@ -35,13 +36,7 @@ const bus = new AmqpBus({
   connectionName: 'ctlplane-capacity-harpoon',
 });
 await bus.ready();
-const harpoon = new Harpoon<BenchTypes>({
-  store,
-  bus,
-  cursors: new MysqlCursorStore({ pool: driver.pool, tablePrefix }),
-  creates: { maxBatch: 500, lingerMs: 2, concurrency: 3 },
-  maxPending: 20_000,
-}).start();
+const harpoon = new Harpoon<BenchTypes>(benchHarpoonOptions(store, bus, driver, tablePrefix)).start();
 const server = new HarpoonHttpServer<BenchTypes>({
   harpoon,
   tokens: [{ service: 'capacity-callers', token, scopes: ['events:create'] }],

@@ -15,10 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { AmqpBus } from '@ctlplane/adapters/amqp';
-import { MysqlCursorStore, MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
+import { MysqlEventStoreDriver, migrate } from '@ctlplane/adapters/mysql';
 import { EventStore, Harpoon, wireEventSchema } from '@ctlplane/core';
 import { createPool } from 'mysql2/promise';
 import { create, type TestSchemas, testTypes } from '../../test/contract/event-store.fixtures.js';
+import { benchHarpoonOptions } from './harpoon-options.js';
 import { dropTables } from './tables.js';
 import { registerTracing } from './tracing-sdk.js';
 
@@ -47,13 +48,7 @@ await consumer.subscribe({ queue, prefetch: 1_000 }, (dl) => {
 });
 
 const tracing = mode === 'untraced' ? null : registerTracing({ contextOnly: mode === 'context' });
-const harpoon = new Harpoon<TestSchemas>({
-  store,
-  bus,
-  cursors: new MysqlCursorStore({ pool: driver.pool, tablePrefix }),
-  creates: { maxBatch: 500, lingerMs: 2, concurrency: 3 },
-  maxPending: 20_000,
-}).start();
+const harpoon = new Harpoon<TestSchemas>(benchHarpoonOptions(store, bus, driver, tablePrefix)).start();
 const createOne = async (i: number) => {
   await harpoon.create(create(i));
 };

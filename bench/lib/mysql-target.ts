@@ -4,9 +4,8 @@
  * every pool of the benchmark, the baselines' too, then writes through the writer node the
  * backends choose, so both sides of each comparison pay the cluster's cost.
  */
-import { noopLogger } from '@ctlplane/core';
-import { createPool, type Pool, type PoolOptions } from 'mysql2/promise';
-import { FailoverPool } from '../../packages/adapters/src/mysql/failover-pool.js';
+import type { Pool, PoolOptions } from 'mysql2/promise';
+import { poolForUrls } from '../../test/support/mysql.js';
 
 /** Where a benchmark's MySQL work goes. */
 export interface MysqlTarget {
@@ -30,6 +29,5 @@ export function mysqlTarget(argv: readonly string[], env: NodeJS.ProcessEnv = pr
 
 /** A raw mysql2 pool on the target (on a cluster: on the writer node, failing over like the backends). */
 export function targetPool(t: MysqlTarget, options: Omit<PoolOptions, 'uri'> = {}): Pool {
-  if (!t.cluster) return createPool({ ...options, uri: t.url });
-  return new FailoverPool(t.urls, options, 5_000, noopLogger) as unknown as Pool;
+  return poolForUrls(t.url, options);
 }

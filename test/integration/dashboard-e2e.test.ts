@@ -6,10 +6,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, describeWithChromium } from '../support/chromium.js';
-import { DROPLET_CLOUD, ExampleProcess, until } from './fixtures/examples-kit.js';
+import { expect, it } from 'vitest';
+import { describeWithChromium } from '../support/chromium.js';
+import { useDashboardInChromium } from '../support/dashboard-in-chromium.js';
+import { until } from './fixtures/examples-kit.js';
 
 const SCREENSHOT = fileURLToPath(new URL('../../docs/img/dashboard.png', import.meta.url));
 const HYPERVISORS = 50;
@@ -27,24 +27,10 @@ const ARGS = [
 ];
 
 describeWithChromium('dashboard in Chromium', () => {
-  let cloud: ExampleProcess;
-  let browser: Browser;
-  let base = '';
-
-  beforeAll(async () => {
-    cloud = new ExampleProcess(DROPLET_CLOUD, ARGS);
-    base = (await cloud.waitFor(/^dashboard: (http:\/\/\S+)/m))[1]!;
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    expect(await cloud?.stop('SIGINT')).toBe(0);
-  });
+  const dashboard = useDashboardInChromium(ARGS);
 
   it('shows the fleet live and updates when a droplet is created', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    await page.goto(base);
+    const page = await dashboard.openPage();
     await expect.poll(() => page.locator('#fleet .hv').count(), { timeout: 20_000 }).toBe(3 * HYPERVISORS);
     await expect
       .poll(() => page.locator('#fleet .region h3').allTextContents())

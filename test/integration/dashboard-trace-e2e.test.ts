@@ -7,10 +7,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, describeWithChromium } from '../support/chromium.js';
-import { DROPLET_CLOUD, ExampleProcess } from './fixtures/examples-kit.js';
+import { expect, it } from 'vitest';
+import { describeWithChromium } from '../support/chromium.js';
+import { useDashboardInChromium } from '../support/dashboard-in-chromium.js';
 
 const SCREENSHOT = fileURLToPath(new URL('../../docs/img/trace-waterfall.png', import.meta.url));
 const ARGS = [
@@ -19,24 +18,10 @@ const ARGS = [
 ];
 
 describeWithChromium('dashboard trace waterfall in Chromium', () => {
-  let cloud: ExampleProcess;
-  let browser: Browser;
-  let base = '';
-
-  beforeAll(async () => {
-    cloud = new ExampleProcess(DROPLET_CLOUD, ARGS);
-    base = (await cloud.waitFor(/^dashboard: (http:\/\/\S+)/m))[1]!;
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    expect(await cloud?.stop('SIGINT')).toBe(0);
-  });
+  const dashboard = useDashboardInChromium(ARGS);
 
   it('shows a created droplet’s trace as a waterfall, one row per span, in start order', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    await page.goto(base);
+    const page = await dashboard.openPage();
     await page.locator('#create-region option').first().waitFor({ state: 'attached', timeout: 20_000 });
     await page.selectOption('#create-region', 'sfo3');
     await page.click('#create-button');

@@ -5,16 +5,22 @@ import { FailoverPool } from '../../packages/adapters/src/mysql/failover-pool.js
 import { mysqlUrl } from './services.js';
 
 /**
- * A pool on the test database (`CTLPLANE_MYSQL_URL`). A comma-separated list (the `galera`
- * project) gives a pool on the same writer node the stores under test choose, so the tests' own
- * reads and writes never go through a second node.
+ * A pool on the test database (`CTLPLANE_MYSQL_URL`); see {@link poolForUrls} for a node list (the
+ * `galera` project).
  */
 export function testPool(options: Partial<PoolOptions> = {}): Pool {
-  const urls = mysqlUrl().split(',');
-  if (urls.length > 1) {
-    return new FailoverPool(urls, { connectionLimit: 8, ...options }, 5_000, noopLogger) as unknown as Pool;
-  }
-  return createPool({ uri: mysqlUrl(), connectionLimit: 8, ...options });
+  return poolForUrls(mysqlUrl(), { connectionLimit: 8, ...options });
+}
+
+/**
+ * A mysql2 pool on `url`: one URL, or a comma-separated node list. A node list gives a pool on the
+ * same writer node the stores choose (failing over as they do), so the caller's own reads and
+ * writes never go through a second node. The benchmarks' pools are these too.
+ */
+export function poolForUrls(url: string, options: PoolOptions = {}): Pool {
+  const urls = url.split(',');
+  if (urls.length > 1) return new FailoverPool(urls, options, 5_000, noopLogger) as unknown as Pool;
+  return createPool({ uri: url, ...options });
 }
 
 /** A fresh table prefix so parallel test files never share tables, e.g. `t_3fa9c2_`. */

@@ -146,8 +146,7 @@ async function throughHarpoon(durationMs = DURATION_MS, wrapCaller: Wrap = asIs,
   );
   const committed = Number(counts[0]!.n);
   const withContext = Number(counts[0]!.traced);
-  for (let i = 0; i < 600 && publishLat.length < Number(committed); i++)
-    await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && publishLat.length < committed; i++) await new Promise((r) => setTimeout(r, 100));
   console.error('harpoon', run, { maxConns, committed, withContext, published: publishLat.length });
   await harpoon.close();
   await consumer.close();
@@ -185,6 +184,8 @@ async function harpoonRun(mode: Mode) {
   return { ...result, spans };
 }
 
+type RunResult = Awaited<ReturnType<typeof harpoonRun>>;
+
 /** Run order: mirrored, so each mode's two runs sit at the same mean position (a drift cancels). */
 const ORDER: readonly Mode[] = ['untraced', 'traced', 'span_per_create', 'sdk_only', 'context_only'];
 
@@ -202,19 +203,16 @@ async function main(): Promise<void> {
   // 2. Through Harpoon: group commit over a pool of 4, relaying to RabbitMQ. A warm-up run
   // (discarded), then every mode twice in mirrored order; each figure the mean of its two runs.
   console.error('harpoon warm-up', (await throughHarpoon(WARMUP_MS)).run);
-  const byMode = new Map<Mode, Awaited<ReturnType<typeof harpoonRun>>[]>();
+  const byMode = new Map<Mode, RunResult[]>();
   for (const mode of [...ORDER, ...[...ORDER].reverse()]) {
     const result = await harpoonRun(mode);
     byMode.set(mode, [...(byMode.get(mode) ?? []), result]);
     console.error(`harpoon ${mode}`, Math.round(result.run.eps), 'events/s', { spans: result.spans });
   }
   const both = (mode: Mode) => byMode.get(mode)!;
-  const meanOf = (mode: Mode, f: (r: Awaited<ReturnType<typeof harpoonRun>>) => number) =>
+  const meanOf = (mode: Mode, f: (r: RunResult) => number) =>
     both(mode).reduce((sum, r) => sum + f(r), 0) / both(mode).length;
-  const [u1, u2] = both('untraced') as [
-    Awaited<ReturnType<typeof harpoonRun>>,
-    Awaited<ReturnType<typeof harpoonRun>>,
-  ];
+  const [u1, u2] = both('untraced') as [RunResult, RunResult];
   const { exchange, publishLat, serverSide } = u1;
   const hr = { eps: meanOf('untraced', (r) => r.run.eps), p99: meanOf('untraced', (r) => r.run.p99) };
   const eps = (mode: Mode) => Math.round(meanOf(mode, (r) => r.run.eps));

@@ -114,8 +114,8 @@ export async function probeNode(url: string, index: number, timeoutMs: number): 
  * failover. A node reports itself Synced and Primary while the cluster has not yet evicted the
  * crashed writer (measured: 4.5 s here); the old writer's last write-sets can reach it only then,
  * and applying them aborts the local transactions that hold the same rows (Galera's brute-force
- * abort). Such an abort between two statements of one round trip lets the rest run outside the
- * transaction, which can leave the feed with a hole. The causal read waits for that delivery,
+ * abort). After such an abort between two statements of one round trip, the rest of the round trip
+ * still runs and commits without the part the abort undid, which can leave the feed with a hole. The causal read waits for that delivery,
  * so nothing is sent to the node before it. On a healthy cluster it costs one group round trip.
  *
  * @throws the driver's error, or `no answer within …`, when the node did not catch up in time

@@ -138,7 +138,9 @@ async function throughHarpoon(durationMs = DURATION_MS, wrapCaller: Wrap = asIs,
     const e = await harpoon.create(create(i));
     createdAt.set(e.id, t0);
   };
+  const cpu0 = process.cpuUsage();
   const run = await callers(createOne, durationMs, wrapCaller, wrapCreate);
+  const cpu = process.cpuUsage(cpu0);
   const serverSide = (await serverConnections()) - base2;
   clearInterval(probe);
   const [counts] = await admin.query<RowDataPacket[]>(
@@ -153,7 +155,10 @@ async function throughHarpoon(durationMs = DURATION_MS, wrapCaller: Wrap = asIs,
   await bus.deleteQueue(queue);
   await Promise.all([bus.close(), h.store.close()]);
   const lost = committed - publishLat.length;
-  return { exchange, run, maxConns, committed, lost, withContext, publishLat, serverSide };
+  // This process's CPU (all its threads) per event created, over the callers' phase: steadier than
+  // events/s on a shared machine (the relay and the consumer run in this process too).
+  const cpuUsPerEvent = (cpu.user + cpu.system) / Math.max(1, committed);
+  return { exchange, run, maxConns, committed, lost, withContext, publishLat, serverSide, cpuUsPerEvent };
 }
 
 /**
@@ -237,6 +242,12 @@ async function main(): Promise<void> {
   m.harpoon_sdk_only_vs_untraced_ratio = ratio('sdk_only');
   m.harpoon_eps_context_only = eps('context_only');
   m.harpoon_context_only_vs_untraced_ratio = ratio('context_only');
+  const cpuPerEvent = (mode: Mode) => meanOf(mode, (r) => r.cpuUsPerEvent);
+  m.harpoon_untraced_cpu_us_per_event = Math.round(cpuPerEvent('untraced'));
+  m.harpoon_traced_cpu_us_per_event = Math.round(cpuPerEvent('traced'));
+  m.harpoon_traced_vs_untraced_cpu_ratio = Number(
+    (cpuPerEvent('traced') / cpuPerEvent('untraced')).toFixed(2),
+  );
   const runs = [...ORDER, ...[...ORDER].reverse()].map((mode, i) => {
     const r = both(mode)[i < ORDER.length ? 0 : 1]!;
     return `${mode} ${Math.round(r.run.eps).toLocaleString('en-US')}`;
@@ -294,33 +305,31 @@ async function main(): Promise<void> {
     `Tracing (OpenTelemetry SDK: BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, AsyncLocalStorage context manager). Each mode ran twice, in mirrored order after a ${WARMUP_MS / 1000} s warm-up, so that a drift over the run weighs on every mode alike; each figure is the mean of its two runs (in order: ${runs.join(', ')} events/s).`,
     '',
     table(
-      ['mode', 'events/s', '× untraced'],
-      [
-        ['untraced: nothing registered', m.harpoon_eps!, 1],
+      ['mode', 'events/s', '× untraced', 'CPU µs per event (this process)', '× untraced CPU'],
+      (
         [
-          '**traced**: SDK; each caller in a span of its own, so every create carries a trace context that ctlplane stores and relays',
-          m.harpoon_eps_traced!,
-          m.harpoon_traced_vs_untraced_ratio!,
-        ],
-        [
-          'span per create: as traced, and each create in an application span of its own',
-          m.harpoon_eps_span_per_create!,
-          m.harpoon_span_per_create_vs_untraced_ratio!,
-        ],
-        [
-          'SDK only: no caller span, so no create carries a context',
-          m.harpoon_eps_sdk_only!,
-          m.harpoon_sdk_only_vs_untraced_ratio!,
-        ],
-        [
-          'context manager only: no tracer provider',
-          m.harpoon_eps_context_only!,
-          m.harpoon_context_only_vs_untraced_ratio!,
-        ],
-      ],
+          ['untraced', 'untraced: nothing registered'],
+          [
+            'traced',
+            '**traced**: SDK; each caller in a span of its own, so every create carries a trace context that ctlplane stores and relays',
+          ],
+          [
+            'span_per_create',
+            'span per create: as traced, and each create in an application span of its own',
+          ],
+          ['sdk_only', 'SDK only: no caller span, so no create carries a context'],
+          ['context_only', 'context manager only: no tracer provider'],
+        ] as const
+      ).map(([mode, label]) => [
+        label,
+        eps(mode),
+        ratio(mode),
+        Math.round(cpuPerEvent(mode)),
+        Number((cpuPerEvent(mode) / cpuPerEvent('untraced')).toFixed(2)),
+      ]),
     ),
     '',
-    `Traced: **${m.harpoon_traced_vs_untraced_ratio}×** untraced (target ≥ 0.9×), caller p99 ${m.harpoon_traced_p99_ms} ms, ${spans.toLocaleString('en-US')} spans ended in its two runs, ${m.harpoon_traced_lost} committed but never published. The span-per-create mode adds the application's own span per call (its creation, context switch, batching and export), outside ctlplane; the context-manager mode is the runtime's async context tracking alone (see docs/operations.md, Tracing).`,
+    `Traced: **${m.harpoon_traced_vs_untraced_ratio}×** untraced (target ≥ 0.9×), ${m.harpoon_traced_vs_untraced_cpu_ratio}× its CPU per event, caller p99 ${m.harpoon_traced_p99_ms} ms, ${spans.toLocaleString('en-US')} spans ended in its two runs, ${m.harpoon_traced_lost} committed but never published. The span-per-create mode adds the application's own span per call (its creation, context switch, batching and export), outside ctlplane; the context-manager mode is the runtime's async context tracking alone (see docs/operations.md, Tracing).`,
     '',
     table(
       ['publisher', 'messages/s (confirmed, quorum queue)'],

@@ -20,11 +20,11 @@ async function writerUrl(): Promise<string> {
   return urls[index]!;
 }
 
-/** A logger keeping the pool's info lines (the writer chosen, how long it took to catch up). */
-function infoLog(): { logger: Logger; lines: { message: string; fields: LogFields }[] } {
+/** A logger keeping the pool's debug and info lines (the writer chosen, how long it took to catch up). */
+function poolLog(): { logger: Logger; lines: { message: string; fields: LogFields }[] } {
   const lines: { message: string; fields: LogFields }[] = [];
   const logger: Logger = {
-    debug: () => {},
+    debug: (message, fields = {}) => void lines.push({ message, fields }),
     info: (message, fields = {}) => void lines.push({ message, fields }),
     warn: () => {},
     error: () => {},
@@ -36,7 +36,7 @@ function infoLog(): { logger: Logger; lines: { message: string; fields: LogField
 describe('Galera: the writer node crashes mid-run', () => {
   const tablePrefix = uniquePrefix('gfo');
   const admin = testPool({ connectionLimit: 2 });
-  const log = infoLog();
+  const log = poolLog();
   const driver = new MysqlEventStoreDriver({ urls, tablePrefix, poolSize: 8, logger: log.logger });
   const store = new EventStore({ driver, types: testTypes });
 
@@ -109,6 +109,7 @@ describe('Galera: the writer node crashes mid-run', () => {
     const beforeCrash = acknowledged.size;
     const killed = nodeOf(before);
     const linesBefore = log.lines.length;
+    const seenBefore = errors.length + storeRetries;
     await crashGaleraNode(killed);
     // Galera holds every commit until the lost node is evicted (evs.suspect_timeout, 5 s, longer on
     // a busy machine): wait for 200 acknowledgements after the crash, at most 30 s.
@@ -124,20 +125,20 @@ describe('Galera: the writer node crashes mid-run', () => {
     // A process starting now picks the same node the running store moved to.
     expect(await writerUrl()).toBe(after);
     expect(afterCrash).toBeGreaterThanOrEqual(200);
-    expect(errors.length + storeRetries).toBeGreaterThan(0); // the crash was seen
+    expect(errors.length + storeRetries).toBeGreaterThan(seenBefore); // the crash was seen
     // The outage the appenders saw: from the last acknowledgement before the crash to the first after.
     expect(longestGapMs).toBeLessThan(20_000);
     // The new writer took no write before it caught up with the cluster, which lasted until the
     // crashed node was evicted (seconds): the old writer's last write-sets could still arrive
     // until then, and applying them would abort (Galera's brute-force abort) the new writer's
     // transactions mid round trip.
-    const caughtUp = log.lines
+    const caughtUpMs = log.lines
       .slice(linesBefore)
-      .filter((l) => l.message === 'writer node caught up with the cluster' && l.fields.url === after);
-    expect(caughtUp.length).toBeGreaterThan(0);
-    expect(Number(caughtUp[0]!.fields.waitedMs)).toBeGreaterThanOrEqual(1_000);
+      .filter((l) => l.message === 'writer node caught up with the cluster' && l.fields.url === after)
+      .map((l) => Number(l.fields.waitedMs));
+    expect(Math.max(0, ...caughtUpMs)).toBeGreaterThanOrEqual(1_000);
     process.stdout.write(
-      `galera failover: ${beforeCrash} appends before the crash, ${afterCrash} after it; longest wait between acknowledgements ${longestGapMs} ms; ${errors.length} appends retried by the test, ${storeRetries} calls retried by the store; the new writer caught up in ${caughtUp[0]!.fields.waitedMs} ms\n`,
+      `galera failover: ${beforeCrash} appends before the crash, ${afterCrash} after it; longest wait between acknowledgements ${longestGapMs} ms; ${errors.length} appends retried by the test, ${storeRetries} calls retried by the store; the new writer caught up in ${Math.max(...caughtUpMs)} ms\n`,
     );
 
     const [rows] = await admin.query<RowDataPacket[]>(

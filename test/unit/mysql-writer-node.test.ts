@@ -2,6 +2,7 @@
  * How the MySQL backends choose the writer among the nodes of a Galera cluster (`urls`), and the
  * validation of the node list. The failover itself runs on a real cluster: test/galera/.
  */
+import { type AddressInfo, createServer } from 'node:net';
 import { MysqlEventStoreDriver } from '@ctlplane/adapters/mysql';
 import { UnavailableError, ValidationError } from '@ctlplane/core';
 import type { Pool } from 'mysql2/promise';
@@ -57,10 +58,26 @@ it('a probe of a node that does not answer reports why, within its bound', async
   expect(s.reason).not.toContain('secret');
 });
 
-it('a catch-up of a node that does not answer fails within its bound', async () => {
-  const started = Date.now();
+it('a catch-up of a node that refuses, or accepts and never answers, fails within its bound; an abort ends it at once', async () => {
+  let started = Date.now();
   await expect(catchUp('mysql://root@127.0.0.1:1/none', 2_000)).rejects.toThrow();
   expect(Date.now() - started).toBeLessThan(3_000);
+  // A listener that accepts connections and never sends the server's greeting.
+  const silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const url = `mysql://root@127.0.0.1:${(silent.address() as AddressInfo).port}/none`;
+  try {
+    started = Date.now();
+    await expect(catchUp(url, 500)).rejects.toThrow(/no answer within 500 ms|ETIMEDOUT/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    started = Date.now();
+    await expect(catchUp(url, 30_000, controller.signal)).rejects.toThrow(/cancelled/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  } finally {
+    silent.close();
+  }
 });
 
 it('with no node reachable, a call fails with a transient UnavailableError naming every node, passwords masked', async () => {

@@ -24,6 +24,12 @@ const RESELECT_AFTER_MS = 250;
  * causal read, `repl.causal_read_timeout`, is 30 s.
  */
 const CATCH_UP_TIMEOUT_MS = 30_000;
+/**
+ * After a failed catch-up, calls fail fast this long before the next choice: it probes again and,
+ * by the same rule as every other process, likely picks the same node, so callers should not queue
+ * behind another wait of up to {@link CATCH_UP_TIMEOUT_MS}.
+ */
+const RETRY_AFTER_CATCH_UP_FAILED_MS = 5_000;
 
 interface Node {
   readonly index: number;
@@ -51,8 +57,10 @@ export class FailoverPool extends EventEmitter {
   /** Every node's pool still open: the writer's, and a lost writer's until another is chosen. */
   readonly #pools = new Map<number, Pool>();
   #choosing: Promise<Node> | null = null;
-  #failed: { at: number; error: Error } | null = null;
+  #failed: { at: number; error: Error; forMs: number } | null = null;
   #closed = false;
+  /** Aborted by {@link end}: cancels a catch-up in progress. */
+  readonly #closing = new AbortController();
   readonly #retired = new Set<Promise<void>>();
 
   /**
@@ -104,6 +112,7 @@ export class FailoverPool extends EventEmitter {
   /** Close every node's pool; later calls fail. */
   async end(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     this.#node = null;
     for (const index of [...this.#pools.keys()]) this.#retire(index);
     await Promise.all(this.#retired);
@@ -126,7 +135,7 @@ export class FailoverPool extends EventEmitter {
   #writer(): Promise<Node> {
     if (this.#closed) return Promise.reject(new UnavailableError('mysql: the pool is closed'));
     if (this.#node) return Promise.resolve(this.#node);
-    if (this.#failed && Date.now() - this.#failed.at < RESELECT_AFTER_MS) {
+    if (this.#failed && Date.now() - this.#failed.at < this.#failed.forMs) {
       return Promise.reject(this.#failed.error);
     }
     this.#choosing ??= this.#choose().finally(() => {
@@ -141,20 +150,26 @@ export class FailoverPool extends EventEmitter {
     if (this.#closed) throw new UnavailableError('mysql: the pool is closed');
     if (index < 0) {
       const why = found.map((n) => `${maskSecrets(this.#urls[n.index]!)}: ${n.reason ?? 'not ready'}`);
-      throw this.#fail(`no node is ready for queries (${why.join('; ')})`, { nodes: why });
+      throw this.#fail(`no node is ready for queries (${why.join('; ')})`, RESELECT_AFTER_MS, {
+        nodes: why,
+      });
     }
     if (found[index]!.galera) {
       const url = maskSecrets(this.#urls[index]!);
       const t0 = Date.now();
       try {
-        await catchUp(this.#urls[index]!, CATCH_UP_TIMEOUT_MS);
+        await catchUp(this.#urls[index]!, CATCH_UP_TIMEOUT_MS, this.#closing.signal);
       } catch (err) {
+        if (this.#closed) throw new UnavailableError('mysql: the pool is closed');
         const why = maskSecrets((err as Error)?.message ?? String(err));
-        throw this.#fail(`the chosen node ${url} did not catch up with the cluster (${why})`, { url });
+        const what = `the chosen node ${url} did not catch up with the cluster (${why})`;
+        throw this.#fail(what, RETRY_AFTER_CATCH_UP_FAILED_MS, { url, error: why });
       }
       if (this.#closed) throw new UnavailableError('mysql: the pool is closed');
       const waitedMs = Date.now() - t0;
-      if (waitedMs >= 1_000) this.#log.info('writer node caught up with the cluster', { url, waitedMs });
+      // A wait of seconds is a failover waiting out the eviction of the lost node: worth an info line.
+      const log = waitedMs >= 1_000 ? this.#log.info : this.#log.debug;
+      log.call(this.#log, 'writer node caught up with the cluster', { url, waitedMs });
     }
     this.#failed = null;
     // Back on the same node (one connection was killed, the node is fine): keep its pool, so the
@@ -177,10 +192,10 @@ export class FailoverPool extends EventEmitter {
     return node;
   }
 
-  /** Record a failed choice (callers fail fast for a moment) and return its error. */
-  #fail(what: string, fields: Record<string, unknown>): UnavailableError {
+  /** Record a failed choice (callers fail fast for `forMs`) and return its error. */
+  #fail(what: string, forMs: number, fields: Record<string, unknown>): UnavailableError {
     const error = new UnavailableError(`mysql: ${what}`, { transient: true });
-    this.#failed = { at: Date.now(), error };
+    this.#failed = { at: Date.now(), error, forMs };
     this.#log.warn('no writer node', fields);
     return error;
   }

@@ -31,6 +31,9 @@ const CATCH_UP_TIMEOUT_MS = 30_000;
  */
 const RETRY_AFTER_CATCH_UP_FAILED_MS = 5_000;
 
+/** What every call on a closed pool fails with. */
+const poolClosed = (): UnavailableError => new UnavailableError('mysql: the pool is closed');
+
 interface Node {
   readonly index: number;
   readonly pool: Pool;
@@ -133,7 +136,7 @@ export class FailoverPool extends EventEmitter {
   }
 
   #writer(): Promise<Node> {
-    if (this.#closed) return Promise.reject(new UnavailableError('mysql: the pool is closed'));
+    if (this.#closed) return Promise.reject(poolClosed());
     if (this.#node) return Promise.resolve(this.#node);
     if (this.#failed && Date.now() - this.#failed.at < this.#failed.forMs) {
       return Promise.reject(this.#failed.error);
@@ -147,30 +150,14 @@ export class FailoverPool extends EventEmitter {
   async #choose(): Promise<Node> {
     const found = await Promise.all(this.#urls.map((u, i) => probeNode(u, i, this.#probeTimeoutMs)));
     const index = pickWriter(found);
-    if (this.#closed) throw new UnavailableError('mysql: the pool is closed');
+    if (this.#closed) throw poolClosed();
     if (index < 0) {
       const why = found.map((n) => `${maskSecrets(this.#urls[n.index]!)}: ${n.reason ?? 'not ready'}`);
       throw this.#fail(`no node is ready for queries (${why.join('; ')})`, RESELECT_AFTER_MS, {
         nodes: why,
       });
     }
-    if (found[index]!.galera) {
-      const url = maskSecrets(this.#urls[index]!);
-      const t0 = Date.now();
-      try {
-        await catchUp(this.#urls[index]!, CATCH_UP_TIMEOUT_MS, this.#closing.signal);
-      } catch (err) {
-        if (this.#closed) throw new UnavailableError('mysql: the pool is closed');
-        const why = maskSecrets((err as Error)?.message ?? String(err));
-        const what = `the chosen node ${url} did not catch up with the cluster (${why})`;
-        throw this.#fail(what, RETRY_AFTER_CATCH_UP_FAILED_MS, { url, error: why });
-      }
-      if (this.#closed) throw new UnavailableError('mysql: the pool is closed');
-      const waitedMs = Date.now() - t0;
-      // A wait of seconds is a failover waiting out the eviction of the lost node: worth an info line.
-      const log = waitedMs >= 1_000 ? this.#log.info : this.#log.debug;
-      log.call(this.#log, 'writer node caught up with the cluster', { url, waitedMs });
-    }
+    if (found[index]!.galera) await this.#catchUp(index);
     this.#failed = null;
     // Back on the same node (one connection was killed, the node is fine): keep its pool, so the
     // calls in flight on its other connections are not cut off.
@@ -190,6 +177,25 @@ export class FailoverPool extends EventEmitter {
       nodes: this.#urls.length,
     });
     return node;
+  }
+
+  /** {@link catchUp} on the chosen Galera node `index`; one that does not catch up fails the choice. */
+  async #catchUp(index: number): Promise<void> {
+    const url = maskSecrets(this.#urls[index]!);
+    const t0 = Date.now();
+    try {
+      await catchUp(this.#urls[index]!, CATCH_UP_TIMEOUT_MS, this.#closing.signal);
+    } catch (err) {
+      if (this.#closed) throw poolClosed();
+      const why = maskSecrets((err as Error)?.message ?? String(err));
+      const what = `the chosen node ${url} did not catch up with the cluster (${why})`;
+      throw this.#fail(what, RETRY_AFTER_CATCH_UP_FAILED_MS, { url, error: why });
+    }
+    if (this.#closed) throw poolClosed();
+    const waitedMs = Date.now() - t0;
+    // A wait of seconds is a failover waiting out the eviction of the lost node: worth an info line.
+    const log = waitedMs >= 1_000 ? this.#log.info : this.#log.debug;
+    log.call(this.#log, 'writer node caught up with the cluster', { url, waitedMs });
   }
 
   /** Record a failed choice (callers fail fast for `forMs`) and return its error. */

@@ -37,9 +37,14 @@ export function pickWriter(nodes: readonly NodeStatus[]): number {
   return best?.index ?? -1;
 }
 
+/** A Galera node, from `SHOW GLOBAL VARIABLES` values (lower-cased names): `wsrep_on` is ON. */
+function isGalera(values: ReadonlyMap<string, string>): boolean {
+  return (values.get('wsrep_on') ?? 'OFF').toUpperCase() === 'ON';
+}
+
 /** Decide readiness from `SHOW GLOBAL STATUS` / `VARIABLES` values (lower-cased names). */
 export function readiness(values: ReadonlyMap<string, string>): { ready: boolean; reason?: string } {
-  if ((values.get('wsrep_on') ?? 'OFF').toUpperCase() !== 'ON') return { ready: true };
+  if (!isGalera(values)) return { ready: true };
   const cluster = values.get('wsrep_cluster_status') ?? '?';
   const state = values.get('wsrep_local_state_comment') ?? '?';
   const wsrepReady = values.get('wsrep_ready') ?? '?';
@@ -104,7 +109,7 @@ export async function probeNode(url: string, index: number, timeoutMs: number): 
         values.set(String(r.Variable_name).toLowerCase(), String(r.Value));
       const { ready, reason } = readiness(values);
       const uptimeS = Number(values.get('uptime') ?? 0) || 0;
-      const galera = (values.get('wsrep_on') ?? 'OFF').toUpperCase() === 'ON';
+      const galera = isGalera(values);
       return reason === undefined
         ? { index, ready, uptimeS, galera }
         : { index, ready, uptimeS, galera, reason };
@@ -121,9 +126,9 @@ export async function probeNode(url: string, index: number, timeoutMs: number): 
  * crashed writer (measured: 4.5 s here); the old writer's last write-sets can reach it only then,
  * and applying them aborts the local transactions that hold the same rows (Galera's brute-force
  * abort). After such an abort between two statements of one round trip, the rest of the round trip
- * still runs and commits without the part the abort undid, which can leave the feed with a hole. The causal read waits for that delivery,
- * so nothing is sent to the node before it. On a healthy cluster it costs a connection, a login and
- * one group round trip.
+ * still runs and commits without the part the abort undid, which can leave the feed with a hole.
+ * The causal read waits for that delivery, so nothing is sent to the node before it. On a healthy
+ * cluster it costs a connection, a login and one group round trip.
  *
  * @throws the driver's error, `no answer within …` when the node did not catch up in time, or
  *   `cancelled` when `signal` aborted

@@ -1,6 +1,6 @@
 /**
  * A profiling harness for the traced Harpoon run (issue 17): the Harpoon phase of bench/harpoon.ts
- * alone, in one of four set-ups, printing one JSON line and writing nothing under bench/results.
+ * alone, in one of five set-ups, printing one JSON line and writing nothing under bench/results.
  * Run one process per set-up and alternate them (the A/B script is scripts in docs/operations.md):
  *
  *   node --import tsx bench/lib/harpoon-trace-profile.ts <mode> [callers] [ms]
@@ -8,8 +8,9 @@
  * `untraced`: no SDK. `context`: the AsyncLocalStorage context manager only. `provider`: the SDK
  * of bench/lib/tracing-sdk.ts, no caller spans (ctlplane's own spans still start). `traced`: the
  * SDK and each caller's loop in a span of its own (every create carries a context), as the bench's
- * traced mode. `span_per_create`: the SDK and a caller span around each create besides. With `PROFILE=<file>`, the
- * callers' phase alone is CPU-profiled into that file (a `.cpuprofile`, for Chrome's DevTools).
+ * traced mode. `span_per_create`: the SDK and a caller span around each create besides. With
+ * `PROFILE=<file>`, the callers' phase alone is CPU-profiled into that file (a `.cpuprofile`, for
+ * Chrome's DevTools).
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { describeWithChromium } from '../support/chromium.js';
-import { useDashboardInChromium } from '../support/dashboard-in-chromium.js';
+import { createFromPage, useDashboardInChromium } from '../support/dashboard-in-chromium.js';
 import { until } from './fixtures/examples-kit.js';
 
 const SCREENSHOT = fileURLToPath(new URL('../../docs/img/dashboard.png', import.meta.url));
@@ -61,13 +61,7 @@ describeWithChromium('dashboard in Chromium', () => {
 
     // Create one droplet from the page; the page shows its id, then the scheduler's explanation.
     const doneBefore = Number(await page.locator('#counts [data-status="done"]').getAttribute('data-value'));
-    await page.selectOption('#create-region', 'sfo3');
-    await page.selectOption('#create-size', 'g-8vcpu-32gb');
-    await page.click('#create-button');
-    await expect
-      .poll(() => page.locator('#create-result').getAttribute('data-id'), { timeout: 10_000 })
-      .toMatch(/^\d+$/);
-    const id = (await page.locator('#create-result').getAttribute('data-id'))!;
+    const id = await createFromPage(page, 'sfo3', 'g-8vcpu-32gb');
     const card = page.locator(`#explanations [data-request-id="${id}"]`);
     await card.waitFor({ timeout: 30_000 });
     expect(await card.textContent()).toMatch(new RegExp(`#${id} g-8vcpu-32gb sfo3 → sfo3-hv-\\d+`));

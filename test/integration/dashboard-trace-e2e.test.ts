@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { describeWithChromium } from '../support/chromium.js';
-import { useDashboardInChromium } from '../support/dashboard-in-chromium.js';
+import { createFromPage, useDashboardInChromium } from '../support/dashboard-in-chromium.js';
 
 const SCREENSHOT = fileURLToPath(new URL('../../docs/img/trace-waterfall.png', import.meta.url));
 const ARGS = [
@@ -23,12 +23,7 @@ describeWithChromium('dashboard trace waterfall in Chromium', () => {
   it('shows a created droplet’s trace as a waterfall, one row per span, in start order', async () => {
     const page = await dashboard.openPage();
     await page.locator('#create-region option').first().waitFor({ state: 'attached', timeout: 20_000 });
-    await page.selectOption('#create-region', 'sfo3');
-    await page.click('#create-button');
-    await expect
-      .poll(() => page.locator('#create-result').getAttribute('data-id'), { timeout: 10_000 })
-      .toMatch(/^\d+$/);
-    const id = (await page.locator('#create-result').getAttribute('data-id'))!;
+    const id = await createFromPage(page, 'sfo3');
     await page.locator(`#explanations [data-request-id="${id}"]`).click({ timeout: 30_000 });
 
     // The trace grows while the droplet boots; the page fetches it again with every snapshot.

@@ -42,3 +42,17 @@ export function useDashboardInChromium(args: readonly string[]): DashboardInChro
     },
   };
 }
+
+/**
+ * Create a droplet from the dashboard's form in `region` (and `size`, else the form's default)
+ * and wait (at most 10 s) until the page shows the id it was given; returns that id.
+ */
+export async function createFromPage(page: Page, region: string, size?: string): Promise<string> {
+  await page.selectOption('#create-region', region);
+  if (size !== undefined) await page.selectOption('#create-size', size);
+  await page.click('#create-button');
+  await expect
+    .poll(() => page.locator('#create-result').getAttribute('data-id'), { timeout: 10_000 })
+    .toMatch(/^\d+$/);
+  return (await page.locator('#create-result').getAttribute('data-id'))!;
+}

@@ -1,5 +1,5 @@
 /**
- * `npm run abuse [-- --quick] [--only <attack>]`: issue 13's attacks replayed against Harpoon and
+ * `npm run abuse [-- --quick] [--only <attack>] [--malloc default]`: issue 13's attacks replayed against Harpoon and
  * an EventRouter started as a user starts them, while a well-behaved client measures its latency.
  * See scripts/abuse/ and docs/reliability.md ("Abuse runs").
  *
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   const loadAtStart = loadavg()
     .map((l) => l.toFixed(2))
     .join(' / ');
-  const flags = `${o.quick ? ' --quick' : ''}${o.only ? ` --only ${o.only.join(',')}` : ''}`;
+  const flags = `${o.quick ? ' --quick' : ''}${o.only ? ` --only ${o.only.join(',')}` : ''}${o.malloc === 'default' ? ' --malloc default' : ''}`;
   const command = `npm run abuse${flags ? ` --${flags}` : ''}`;
   const attacks = ATTACKS.filter((a) => !o.only || o.only.includes(a.name));
   const d = new AbuseDeployment(o);
@@ -97,7 +97,9 @@ async function main(): Promise<number> {
         baseline,
         probe,
         timeoutMs: o.quick ? 90_000 : 240_000,
-        settle: o.quick ? { min: 1_000, max: 4_000 } : { min: 2_000, max: 30_000 },
+        settle: o.quick
+          ? { min: 1_000, max: 4_000, early: 4_000 }
+          : { min: 2_000, max: 90_000, early: 30_000 },
         say,
         context: {
           quick: o.quick,
@@ -135,9 +137,10 @@ async function main(): Promise<number> {
       what: m.attack.what,
       durationS: (m.t1 - m.t0) / 1_000,
       crashes: m.crashes,
-      ...goodFigures(good!.window(m.t0, m.t2)),
+      ...goodFigures(good!.window(m.t0, m.tWindow), good!.window(m.t0, m.t2)),
       peakMiB: m.peakMiB,
       overMiB: m.overMiB,
+      overEarlyMiB: m.overEarlyMiB,
       settleS: (m.t2 - m.t1) / 1_000,
       relayStalls: m.relayStalls,
       probeMs: m.probeMs,
@@ -149,6 +152,7 @@ async function main(): Promise<number> {
     say('');
     for (const line of writeAbuseReport({
       ...{ quick: o.quick, command, seed: o.seed, loadAtStart, baselineMiB: baseline },
+      ...{ serverMalloc: d.mallocEnv(), partial: o.only !== null },
       ...{ durationS: (Date.now() - started) / 1_000, records, failuresOutside },
     }))
       say(line);

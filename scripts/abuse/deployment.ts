@@ -13,6 +13,17 @@ import { createConnection } from 'mysql2/promise';
 import { ServerProcess } from './harness.js';
 import { ENV } from './types.js';
 
+/**
+ * glibc malloc settings docs/operations.md recommends for ctlplane's servers ("Memory"): freed
+ * buffers of 128 KiB and more go back to the OS at once, and at most two arenas hold the rest.
+ * With glibc's defaults the first large buffer freed raises the mmap threshold to its size, and
+ * every later buffer up to that size stays in an arena after it is freed.
+ */
+export const TUNED_MALLOC: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+};
+
 /** The two servers under attack. */
 export type ServerName = 'harpoon' | 'router';
 
@@ -32,7 +43,7 @@ export class AbuseDeployment {
   /** Restarts after a crash, by server. */
   readonly restarts: Record<ServerName, number> = { harpoon: 0, router: 0 };
 
-  constructor(readonly o: { mysql: string; amqp: string; portBase: number }) {
+  constructor(readonly o: { mysql: string; amqp: string; portBase: number; malloc: 'tuned' | 'default' }) {
     mkdirSync(this.logDir, { recursive: true });
   }
 
@@ -58,6 +69,11 @@ export class AbuseDeployment {
       [ENV.carelessToken]: this.secrets.careless,
       [ENV.agentSecret]: this.secrets.agent,
     };
+  }
+
+  /** The servers' malloc settings (`--malloc`); empty for glibc's defaults. */
+  mallocEnv(): Readonly<Record<string, string>> {
+    return this.o.malloc === 'tuned' ? TUNED_MALLOC : {};
   }
 
   /** Migrate, start Harpoon, then the router. */
@@ -91,7 +107,7 @@ export class AbuseDeployment {
     const s = await ServerProcess.start({
       name,
       entry: `${name}-server.ts`,
-      env: { ...this.env(), [ENV.port]: String(port) },
+      env: { ...this.env(), ...this.mallocEnv(), [ENV.port]: String(port) },
       logDir: this.logDir,
     });
     this.servers.set(name, s);

@@ -14,6 +14,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Extra node flags for the servers, for diagnosis: e.g. `ABUSE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'`. */
 const NODE_ARGS = (process.env.ABUSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
+/** This process's environment without glibc's MALLOC_* settings: the deployment sets those. */
+function inherited(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_')));
+}
+
 /** Every child started, killed when this process exits however it exits (no orphan keeps a port). */
 const children = new Set<{ kill(sig: NodeJS.Signals): boolean }>();
 process.once('exit', () => {
@@ -78,7 +83,7 @@ export class ServerProcess {
         'tsx',
         script,
       ],
-      { cwd: ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, env: { ...inherited(), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.add(child);
     const exited = new Promise<number | null>((resolve) =>

@@ -11,12 +11,16 @@ Starts Harpoon (HTTP, MariaDB store, RabbitMQ outbox relay) and an EventRouter (
 over RabbitMQ) each in its own process, as the docs show, and replays issue 13's attacks and
 their fast-check neighbours against them one after the other while a well-behaved client
 measures its latency. Prints the verdict, writes bench/results/abuse.json (abuse-quick.json for
---quick) and its section of docs/reliability.md. Loopback only; bounded in time.
+--quick, abuse-malloc-default.json for --malloc default) and its section of docs/reliability.md;
+a run with --only prints its verdict and writes nothing. Loopback only; bounded in time.
 
   --quick              the CI-sized run (fewer connections and shorter floods; under 3 minutes)
   --only <attack>      run only these attacks (comma-separated): ${ATTACKS.map((a) => a.name).join(', ')}
   --seed <n>           fast-check seed (default 20261206)
   --port-base <n>      Harpoon listens on n, the router on n+1 (default 7900)
+  --malloc <setting>   the servers' glibc malloc settings: tuned (default: MALLOC_ARENA_MAX=2
+                       MALLOC_MMAP_THRESHOLD_=131072, as docs/operations.md recommends) or
+                       default (glibc's own, to compare)
   --keep               keep the tables, exchange and logs afterwards
 Services: CTLPLANE_MYSQL_URL (default mysql://root@127.0.0.1:3306/test) and CTLPLANE_AMQP_URL
 (default amqp://guest:guest@127.0.0.1:5672).
@@ -38,6 +42,7 @@ const schema = z
       .max(2 ** 31)
       .default(20_261_206),
     portBase: z.coerce.number().int().min(1_024).max(65_000).default(7_900),
+    malloc: z.enum(['tuned', 'default'], { message: 'must be tuned or default' }).default('tuned'),
     keep: z.boolean().default(false),
     mysql: z.string().startsWith('mysql://', 'must be a mysql:// URL'),
     amqp: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// URL'),
@@ -60,6 +65,7 @@ export function abuseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): A
         only: { type: 'string' },
         seed: { type: 'string' },
         'port-base': { type: 'string' },
+        malloc: { type: 'string' },
       },
     });
     if (values.help) {

@@ -21,6 +21,10 @@ export interface AbuseRun {
   readonly seed: number;
   readonly loadAtStart: string;
   readonly baselineMiB: Readonly<Record<string, number>>;
+  /** A run of some attacks only (`--only`): printed, not written over the whole runs' results. */
+  readonly partial: boolean;
+  /** The servers' glibc malloc settings (empty: glibc's defaults). */
+  readonly serverMalloc: Readonly<Record<string, string>>;
   readonly durationS: number;
   readonly records: readonly AttackRecord[];
   /** Good-client failures outside every attack window (warm-up, between attacks). */
@@ -29,6 +33,11 @@ export interface AbuseRun {
 
 const mark = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 const mib = (x: number): string => x.toFixed(0);
+/** `h +12, r -3`: RSS over baseline by server. */
+const overText = (over: Readonly<Record<string, number>>): string =>
+  Object.entries(over)
+    .map(([s, x]) => `${s[0]} ${x >= 0 ? '+' : ''}${mib(x)}`)
+    .join(', ');
 
 /** PASS when every bar holds; HARD-FAIL names the hard bars. */
 export function verdictOf(records: readonly AttackRecord[]): { hard: boolean; p99: boolean; rss: boolean } {
@@ -39,9 +48,18 @@ export function verdictOf(records: readonly AttackRecord[]): { hard: boolean; p9
   };
 }
 
-/** Print, and write the JSON and the docs section; returns the printed lines. */
+/**
+ * Print, and (for a run of every attack) write the JSON and the docs section; returns the printed
+ * lines.
+ */
 export function writeAbuseReport(r: AbuseRun): string[] {
-  const name = r.quick ? 'abuse-quick' : 'abuse';
+  const tuned = Object.keys(r.serverMalloc).length > 0;
+  const name = `abuse${r.quick ? '-quick' : ''}${tuned ? '' : '-malloc-default'}`;
+  const malloc = tuned
+    ? Object.entries(r.serverMalloc)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : "glibc's defaults";
   const date = new Date().toISOString();
   const m = machine();
   const metrics = runMetrics(r.records);
@@ -58,13 +76,16 @@ export function writeAbuseReport(r: AbuseRun): string[] {
     bars: { good_client_p99_ms: `< ${BARS.p99Ms}`, rss_over_baseline_mib: `<= ${BARS.rssOverMiB}` },
     metrics,
     baseline_rss_mib: r.baselineMiB,
+    server_malloc: r.serverMalloc,
     failures_outside_attacks: r.failuresOutside,
     duration_s: Math.round(r.durationS),
     attacks: r.records,
   };
-  const dir = join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  if (!r.partial) {
+    const dir = join(root, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  }
 
   const rows = r.records.map((a) => [
     `\`${a.name}\` (${a.finding})`,
@@ -75,9 +96,8 @@ export function writeAbuseReport(r: AbuseRun): string[] {
     Object.entries(a.peakMiB)
       .map(([s, x]) => `${s[0]} ${mib(x)}`)
       .join(', '),
-    `${Object.entries(a.overMiB)
-      .map(([s, x]) => `${s[0]} ${x >= 0 ? '+' : ''}${mib(x)}`)
-      .join(', ')} ${mark(rssPass(a))}`,
+    `${overText(a.overMiB)} ${mark(rssPass(a))} (${a.settleS.toFixed(0)} s)`,
+    overText(a.overEarlyMiB),
     a.relayStalls === 0 ? `0 (${a.probeMs} ms)` : `${a.relayStalls}`,
     a.misses.length === 0 ? '—' : a.misses.join('; '),
   ]);
@@ -85,13 +105,14 @@ export function writeAbuseReport(r: AbuseRun): string[] {
     .map(([s, x]) => `${s} ${mib(x)} MiB`)
     .join(', ');
   const body = [
-    `### ${r.quick ? 'CI-sized run (`--quick`)' : 'Full run'}: ${verdict}`,
+    `### ${r.quick ? 'CI-sized run (`--quick`)' : 'Full run'}${tuned ? '' : " with glibc's malloc defaults (`--malloc default`)"}: ${verdict}`,
     '',
     `- date: ${date}`,
     `- machine: ${m}`,
     `- load average (1 / 5 / 15 min): ${r.loadAtStart} at the start, ${load()} at the end`,
     `- command: \`${r.command}\` (fast-check seed ${r.seed}); ${r.records.length} attacks in ${r.durationS.toFixed(0)} s`,
     `- baseline RSS after the warm-up: ${base}; good-client failures outside the attacks: ${r.failuresOutside}`,
+    `- the servers' malloc settings: ${malloc}`,
     '',
     table(
       ['metric', 'value', 'bar'],
@@ -114,10 +135,15 @@ export function writeAbuseReport(r: AbuseRun): string[] {
           `${metrics.rss_over_baseline_mib} ${mark(v.rss)}`,
           `≤ ${BARS.rssOverMiB}`,
         ],
+        [
+          `rss_over_baseline_at_30s_mib (the same ${r.quick ? 4 : 30} s into each settle)`,
+          metrics.rss_over_baseline_at_30s_mib,
+          'not a bar',
+        ],
       ],
     ),
     '',
-    `Per attack (h = Harpoon, r = router; RSS in MiB; p99 over the good client's create, get and delivery during the attack and its settle; "after" is RSS minus the baseline once the attack stopped and the servers settled, at most ${r.quick ? 4 : 30} s):`,
+    `Per attack (h = Harpoon, r = router; RSS in MiB; p99 over the good client's create, get and delivery during the attack and the first ${r.quick ? 4 : 30} s of its settle; "after" is RSS minus the baseline once the attack stopped and the servers settled (within the bar, or at most ${r.quick ? 4 : 90} s), with how long that took; "at ${r.quick ? 4 : 30} s" the same that long into the settle, for comparison):`,
     '',
     table(
       [
@@ -127,7 +153,8 @@ export function writeAbuseReport(r: AbuseRun): string[] {
         'good failures / ops',
         'good p99 ms',
         'peak RSS',
-        'after − baseline',
+        'after − baseline (settle)',
+        `at ${r.quick ? 4 : 30} s − baseline`,
         'relay stalls (probe)',
         'misses',
       ],
@@ -147,7 +174,7 @@ export function writeAbuseReport(r: AbuseRun): string[] {
     '',
     '</details>',
   ].join('\n');
-  writeDocSection(join(root, 'docs', 'reliability.md'), `abuse:${name}`, body);
+  if (!r.partial) writeDocSection(join(root, 'docs', 'reliability.md'), `abuse:${name}`, body);
   return body.split('\n');
 }
 

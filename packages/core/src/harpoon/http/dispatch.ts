@@ -31,6 +31,7 @@ export interface DispatchDeps {
   readonly auth: TokenAuthenticator;
   readonly settings: HttpServerSettings;
   readonly longPolls: LongPolls;
+  readonly pageTurn: <T>(read: () => Promise<T>) => Promise<T>;
   readonly log: Logger;
   readonly errors: RateLimitedLog;
 }
@@ -96,6 +97,7 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
       signal: abort.signal,
       settings: d.settings,
       longPolls: d.longPolls,
+      pageTurn: d.pageTurn,
       errors: d.errors,
     }).catch(backendRefusal);
     await send(req, res, reply);

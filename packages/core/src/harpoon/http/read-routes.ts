@@ -98,23 +98,25 @@ export const READ_ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/events$/,
     scope: 'events:read',
-    handle: async ({ harpoon: h, query, settings }) => {
+    handle: async ({ harpoon: h, query, settings, pageTurn }) => {
       const {
         limit = DEFAULT_QUERY_LIMIT,
         cursor,
         ...q
       } = parseOrThrow(queryParams, params(query), 'query string');
-      const page = await readBoundedPage<StoredEvent, string | null>(
-        {
-          read: async (from, n) => {
-            const p = await h.query({ ...q, limit: n, cursor: from });
-            return { events: p.events, next: p.nextCursor, end: p.nextCursor === null };
+      const page = await pageTurn(() =>
+        readBoundedPage<StoredEvent, string | null>(
+          {
+            read: async (from, n) => {
+              const p = await h.query({ ...q, limit: n, cursor: from });
+              return { events: p.events, next: p.nextCursor, end: p.nextCursor === null };
+            },
+            after: (e) => String(e.id),
           },
-          after: (e) => String(e.id),
-        },
-        cursor ?? null,
-        limit,
-        settings.maxResponseBytes,
+          cursor ?? null,
+          limit,
+          settings.maxResponseBytes,
+        ),
       );
       return { status: 200, parts: pageParts(page.events, `"nextCursor":${JSON.stringify(page.next)}`) };
     },
@@ -123,7 +125,7 @@ export const READ_ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/feed$/,
     scope: 'events:read',
-    handle: async ({ harpoon: h, query, settings, longPolls, signal }) => {
+    handle: async ({ harpoon: h, query, settings, longPolls, signal, pageTurn }) => {
       const {
         cursor,
         waitMs,
@@ -132,7 +134,7 @@ export const READ_ROUTES: readonly Route[] = [
       } = parseOrThrow(feedParams, params(query), 'query string');
       const read = () => readFeedPage(h, cursor, filter, limit, settings.maxResponseBytes);
       const seenHead = longPolls.seenHead;
-      const first = await read();
+      const first = await pageTurn(read);
       const wait = Math.min(waitMs, settings.maxWaitMs);
       if (first.count > 0 || wait === 0) return { status: 200, parts: feedParts(first) };
       const found = await longPolls.wait({

@@ -23,6 +23,8 @@ export interface RouteContext {
   readonly signal: AbortSignal;
   readonly settings: HttpServerSettings;
   readonly longPolls: LongPolls;
+  /** Runs a page read in its turn (at most `maxPageReads` at once). */
+  readonly pageTurn: <T>(read: () => Promise<T>) => Promise<T>;
   /** Where failures on Harpoon's side are logged (rate-limited) when a route answers them itself. */
   readonly errors?: RateLimitedLog;
 }

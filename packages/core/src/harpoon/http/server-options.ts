@@ -23,6 +23,7 @@ export const HTTP_DEFAULTS = Object.freeze({
   maxLongPolls: 1_000,
   feedPollMs: 100,
   maxPipelinedRequests: 16,
+  maxPageReads: 4,
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 30_000,
   /** Added to `maxWaitMs` when `idleTimeoutMs` is not given. */
@@ -107,6 +108,13 @@ export interface HarpoonHttpServerOptions<M extends EventTypeMap = EventTypeMap>
    * connection's requests are answered one at a time, in order; one more closes the connection.
    */
   maxPipelinedRequests?: number;
+  /**
+   * Pages of `GET /v1/events` and `GET /v1/feed` read and serialized at once (default 4); the
+   * others wait their turn, each on its own connection. Bounds how much page work interleaves with
+   * writes: 40 connections reading 1,000-event pages at once delayed other callers' creates by up
+   * to 400 ms; a waiting long-poll holds no turn.
+   */
+  maxPageReads?: number;
   /** Time for a request's headers to arrive (default 20,000 ms); the connection is then closed. */
   headersTimeoutMs?: number;
   /** Time for a whole request, headers and body, to arrive (default 30,000 ms); then 408 and close. */
@@ -139,6 +147,7 @@ const schema = z
     maxLongPolls: z.number().int().min(0).max(1_000_000).default(D.maxLongPolls),
     feedPollMs: ms(10, 60_000).default(D.feedPollMs),
     maxPipelinedRequests: z.number().int().min(0).max(1_000).default(D.maxPipelinedRequests),
+    maxPageReads: z.number().int().min(1).max(1_000).default(D.maxPageReads),
     headersTimeoutMs: ms(1_000, 600_000).default(D.headersTimeoutMs),
     requestTimeoutMs: ms(1_000, 3_600_000).default(D.requestTimeoutMs),
     idleTimeoutMs: ms(1_000, 3_600_000).optional(),

@@ -9,6 +9,7 @@
 import { createServer as createHttpServer, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import PQueue from 'p-queue';
 import type { EventTypeMap } from '../../events/registry.js';
 import { noopLogger } from '../../logger.js';
 import type { Harpoon } from '../harpoon.js';
@@ -58,6 +59,7 @@ export class HarpoonHttpServer<M extends EventTypeMap = EventTypeMap> {
       auth: new TokenAuthenticator(this.#o.tokens),
       settings: this.#o,
       longPolls: this.#longPolls,
+      pageTurn: pageTurns(this.#o.maxPageReads),
       log,
       errors: this.#errors,
     };
@@ -111,4 +113,10 @@ export class HarpoonHttpServer<M extends EventTypeMap = EventTypeMap> {
     });
     return this.#closing;
   }
+}
+
+/** At most `concurrency` page reads at once; the others wait in arrival order. */
+function pageTurns(concurrency: number): DispatchDeps['pageTurn'] {
+  const queue = new PQueue({ concurrency });
+  return (read) => queue.add(read);
 }

@@ -14,9 +14,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Extra node flags for the servers, for diagnosis: e.g. `ABUSE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'`. */
 const NODE_ARGS = (process.env.ABUSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-/** This process's environment without glibc's MALLOC_* settings: the deployment sets those. */
+/** This process's environment without glibc's malloc settings: the deployment sets those. */
 function inherited(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_')));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_') && k !== 'GLIBC_TUNABLES'),
+  );
 }
 
 /** Every child started, killed when this process exits however it exits (no orphan keeps a port). */

@@ -221,7 +221,9 @@ export class AmqpSubscription implements Subscription {
       }),
     );
     this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
+    // One `then` (a `finally` makes two promises); it rejects only if onError or nack threw.
+    const forget = (): void => void this.#running.delete(run);
+    void run.then(forget, forget);
   }
 
   #settle(ch: Channel, raw: ConsumeMessage, d: BusDelivery, s: Settlement): void {

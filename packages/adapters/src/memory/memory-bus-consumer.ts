@@ -84,7 +84,9 @@ export class MemorySubscription implements Subscription, QueueConsumer {
       }),
     );
     this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
+    // One `then` (a `finally` makes two promises); it rejects only if onError or nack threw.
+    const forget = (): void => void this.#running.delete(run);
+    void run.then(forget, forget);
   }
 
   /** Stop consuming; unsettled deliveries go back to the queue once handlers in flight return. */

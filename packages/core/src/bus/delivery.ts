@@ -73,19 +73,48 @@ export function toError(err: unknown): Error {
  * the trace context of the message's headers as its active remote parent, so the spans it starts
  * join the publisher's trace (no span of the bus's own: the handler's span is the consumer's).
  */
-export async function runHandler(
+export function runHandler(
   delivery: BusDelivery,
   handler: DeliveryHandler,
   autoAck: boolean,
   onError: (err: Error) => void,
 ): Promise<void> {
+  // No async function and no await: a handler that returns at once costs no promise of its own
+  // (each one costs more with a context manager registered, as tracing does).
+  const fail = (err: unknown): void => {
+    if (!delivery.settled) onError(toError(err));
+    delivery.nack({ requeue: true });
+  };
+  const done = (): void => {
+    try {
+      if (autoAck) delivery.ack();
+    } catch (err) {
+      fail(err);
+    }
+  };
+  let out: unknown;
   try {
     // The headers are parsed only when tracing is possible at all.
     const tc = otel() ? traceContextOf(delivery.message) : null;
-    await (tc ? runInTraceContext(tc, () => handler(delivery)) : handler(delivery));
-    if (autoAck) delivery.ack();
+    out = tc ? runInTraceContext(tc, () => handler(delivery)) : handler(delivery);
   } catch (err) {
-    if (!delivery.settled) onError(toError(err));
-    delivery.nack({ requeue: true });
+    return settleNow(() => fail(err));
+  }
+  return isThenable(out) ? Promise.resolve(out).then(done, fail) : settleNow(done);
+}
+
+/** What {@link runHandler} returns for a handler that returned at once: already resolved. */
+const SETTLED: Promise<void> = Promise.resolve();
+
+/** Run `step` now: {@link SETTLED}, or a rejected promise when `step` threw (never a throw). */
+function settleNow(step: () => void): Promise<void> {
+  try {
+    step();
+    return SETTLED;
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  typeof (x as { then?: unknown } | null)?.then === 'function';

@@ -43,6 +43,8 @@ export interface BatcherOptions<I, O> {
   maxWaitMs?: number;
   /** The error of an item that waited past `maxWaitMs`. */
   expired?: (waitedMs: number) => Error;
+  /** Told of every item that fails, before its caller is (e.g. to count `BusyError`s). */
+  failed?: (err: unknown) => void;
   /** Runs one batch; returns one result per item (an Error result rejects that item only). */
   run: (items: readonly I[], batch: BatchInfo) => Promise<readonly (O | Error)[]>;
 }
@@ -90,21 +92,33 @@ export class Batcher<I, O> {
 
   /** Queue one item; resolves with its result once its batch ran. */
   submit(item: I): Promise<O> {
-    if (this.#closed) return Promise.reject(new ClosedError(this.#o.name));
+    if (this.#closed) return this.#refuse(new ClosedError(this.#o.name));
     if (this.#pending >= this.#o.maxPending) {
-      return Promise.reject(
+      return this.#refuse(
         new BusyError(`${this.#o.name}: ${this.#pending} requests pending (limit ${this.#o.maxPending})`, 50),
       );
     }
     const weight = this.#o.weigh?.(item) ?? 0;
     this.#pending++;
+    const failed = this.#o.failed;
     return new Promise<O>((resolve, reject) => {
-      this.#queue.push({ item, weight, at: performance.now(), resolve, reject });
+      const fail = failed
+        ? (err: unknown) => {
+            failed(err);
+            reject(err);
+          }
+        : reject;
+      this.#queue.push({ item, weight, at: performance.now(), resolve, reject: fail });
       this.#queuedWeight += weight;
       if (this.#full()) this.#drain();
       else this.#timer ??= setTimeout(() => this.#drain(), this.#o.lingerMs);
       this.#armExpiry();
     });
+  }
+
+  #refuse(err: Error): Promise<never> {
+    this.#o.failed?.(err);
+    return Promise.reject(err);
   }
 
   /**

@@ -124,12 +124,14 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
       name: 'Harpoon creates',
       ...this.#o.creates,
       maxPending: this.#o.maxPending,
+      failed: (err) => this.#busy('create', err),
       run: (records) => this.#timed('create', records.length, () => this.#store.appendPrepared(records)),
     });
     this.#transitions = new Batcher({
       name: 'Harpoon transitions',
       ...this.#o.transitions,
       maxPending: this.#o.maxPending,
+      failed: (err) => this.#busy('transition', err),
       run: async (items) => {
         // Many callers' transitions: a root span, linked to each event's trace once it is known.
         const outcomes = await withSpan(
@@ -207,10 +209,16 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
     return this.#relay?.lag() ?? Promise.resolve(0);
   }
 
-  async create(event: NewEventOf<M>): Promise<EventOf<M>> {
+  create(event: NewEventOf<M>): Promise<EventOf<M>> {
     // Validated once, here: a bad request fails alone, and its batch appends the records unchecked.
-    const record = this.#store.prepare(event);
-    return this.#busy('create', this.#creates.submit(record));
+    // Not an async function: each promise a create makes costs more with a context manager.
+    let record: ReturnType<EventStore<M>['prepare']>;
+    try {
+      record = this.#store.prepare(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#creates.submit(record);
   }
 
   /**
@@ -241,7 +249,7 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
     // The caller's span, for the group commit's links (the HTTP request's, or a coalesced item's).
     const caller = activeTraceContext();
     if (caller) this.#callers.set(checked, caller);
-    return this.#busy('transition', this.#transitions.submit(checked));
+    return this.#transitions.submit(checked);
   }
 
   transitionMany(inputs: readonly TransitionInput[]): Promise<TransitionOutcome[]> {
@@ -307,14 +315,10 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
     return this.#reads.do(key, fn) as Promise<T>;
   }
 
-  async #busy<T>(kind: 'create' | 'transition', p: Promise<T>): Promise<T> {
-    try {
-      return await p;
-    } catch (err) {
-      if ((err as { code?: string }).code === 'BUSY')
-        this.emit('harpoon:busy', { kind, pending: this.stats.pending });
-      throw err;
-    }
+  /** A create or transition failed: `harpoon:busy` when it was refused for want of room. */
+  #busy(kind: 'create' | 'transition', err: unknown): void {
+    if ((err as { code?: string } | null)?.code === 'BUSY')
+      this.emit('harpoon:busy', { kind, pending: this.stats.pending });
   }
 
   async #timed<T>(kind: 'create' | 'transition', size: number, fn: () => Promise<T>): Promise<T> {

@@ -25,8 +25,20 @@ export function activeTraceContext(): TraceContext | null {
   const api = otel();
   if (!api) return null;
   const sc = api.trace.getSpanContext(api.context.active());
-  return sc && api.isSpanContextValid(sc) ? toTraceContext(sc) : null;
+  if (!sc) return null;
+  // A span hands out the same SpanContext object for its whole life, and a caller's span often
+  // creates many events: checked and encoded once per span, not once per event (the check's
+  // regular expressions and the string were ~1.3 µs of each traced create).
+  let tc = encoded.get(sc);
+  if (tc === undefined) {
+    tc = api.isSpanContextValid(sc) ? toTraceContext(sc) : null;
+    encoded.set(sc, tc);
+  }
+  return tc;
 }
+
+/** Trace contexts of span contexts seen, by span context (collected with their spans). */
+const encoded = new WeakMap<SpanContext, TraceContext | null>();
 
 /**
  * @internal `event` with the active span's trace context added, when it names none (a `create`

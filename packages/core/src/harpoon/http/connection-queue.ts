@@ -51,6 +51,11 @@ export class ConnectionQueues {
   /** Run `handle` for this request when its connection's earlier requests are answered. */
   run(req: IncomingMessage, res: ServerResponse, handle: () => void): void {
     const socket = req.socket;
+    if (socket.destroyed) {
+      // The rest of a chunk Node parsed after the connection was closed: nothing to answer.
+      req.destroy();
+      return;
+    }
     let q = this.#queues.get(socket);
     if (!q) {
       const queue: Queue = { busy: false, waiting: [] };
@@ -61,17 +66,13 @@ export class ConnectionQueues {
       q = queue;
     }
     const queue = q;
-    if (socket.destroyed) {
-      // The rest of a chunk Node parsed after the connection was closed: nothing to answer.
-      req.destroy();
-      return;
-    }
     const next = (): void => {
       queue.busy = false;
       queue.waiting.shift()?.start();
     };
     const start = (): void => {
       if (socket.destroyed) {
+        req.destroy();
         next();
         return;
       }

@@ -22,7 +22,7 @@ import { encodeError } from './error-codec.js';
 import type { LongPolls } from './long-polls.js';
 import type { RateLimitedLog } from './peer-log.js';
 import { send } from './reply.js';
-import { ROUTES, type RouteContext } from './routes.js';
+import { type PageTurn, ROUTES, type RouteContext } from './routes.js';
 import type { HttpServerSettings } from './server-options.js';
 
 /** @internal What handling a request needs. */
@@ -31,7 +31,7 @@ export interface DispatchDeps {
   readonly auth: TokenAuthenticator;
   readonly settings: HttpServerSettings;
   readonly longPolls: LongPolls;
-  readonly pageTurn: <T>(read: () => Promise<T>) => Promise<T>;
+  readonly pageTurn: PageTurn;
   readonly log: Logger;
   readonly errors: RateLimitedLog;
 }

@@ -54,12 +54,16 @@ export interface BoundedPage<P> {
   readonly cut: boolean;
 }
 
-/** @internal Read up to `limit` events from `from` into at most `maxBytes` of JSON (one event always). */
+/**
+ * @internal Read up to `limit` events from `from` into at most `maxBytes` of JSON (one event
+ * always). Stops with the signal's reason between reads once `signal` aborts (the caller left).
+ */
 export async function readBoundedPage<E extends { createdAt: Date }, P>(
   source: PageSource<E, P>,
   from: P,
   limit: number,
   maxBytes: number,
+  signal?: AbortSignal,
 ): Promise<BoundedPage<P>> {
   const parts: Buffer[] = [];
   let bytes = 2;
@@ -73,6 +77,7 @@ export async function readBoundedPage<E extends { createdAt: Date }, P>(
   });
   let sliceStart = 0;
   for (let reads = 1; ; reads++) {
+    signal?.throwIfAborted();
     const chunk = await source.read(at, ask);
     sliceStart = performance.now();
     for (const event of chunk.events) {

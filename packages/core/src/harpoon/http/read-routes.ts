@@ -50,6 +50,7 @@ function readFeedPage(
   filter: FeedFilter,
   limit: number,
   maxBytes: number,
+  signal: AbortSignal,
 ): Promise<BoundedPage<number>> {
   return readBoundedPage<StoredEvent, number>(
     {
@@ -62,6 +63,7 @@ function readFeedPage(
     cursor,
     limit,
     maxBytes,
+    signal,
   );
 }
 
@@ -98,25 +100,28 @@ export const READ_ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/events$/,
     scope: 'events:read',
-    handle: async ({ harpoon: h, query, settings, pageTurn }) => {
+    handle: async ({ harpoon: h, query, settings, pageTurn, signal }) => {
       const {
         limit = DEFAULT_QUERY_LIMIT,
         cursor,
         ...q
       } = parseOrThrow(queryParams, params(query), 'query string');
-      const page = await pageTurn(() =>
-        readBoundedPage<StoredEvent, string | null>(
-          {
-            read: async (from, n) => {
-              const p = await h.query({ ...q, limit: n, cursor: from });
-              return { events: p.events, next: p.nextCursor, end: p.nextCursor === null };
+      const page = await pageTurn(
+        () =>
+          readBoundedPage<StoredEvent, string | null>(
+            {
+              read: async (from, n) => {
+                const p = await h.query({ ...q, limit: n, cursor: from });
+                return { events: p.events, next: p.nextCursor, end: p.nextCursor === null };
+              },
+              after: (e) => String(e.id),
             },
-            after: (e) => String(e.id),
-          },
-          cursor ?? null,
-          limit,
-          settings.maxResponseBytes,
-        ),
+            cursor ?? null,
+            limit,
+            settings.maxResponseBytes,
+            signal,
+          ),
+        signal,
       );
       return { status: 200, parts: pageParts(page.events, `"nextCursor":${JSON.stringify(page.next)}`) };
     },
@@ -132,9 +137,9 @@ export const READ_ROUTES: readonly Route[] = [
         limit = DEFAULT_FEED_LIMIT,
         ...filter
       } = parseOrThrow(feedParams, params(query), 'query string');
-      const read = () => readFeedPage(h, cursor, filter, limit, settings.maxResponseBytes);
+      const read = () => readFeedPage(h, cursor, filter, limit, settings.maxResponseBytes, signal);
       const seenHead = longPolls.seenHead;
-      const first = await pageTurn(read);
+      const first = await pageTurn(read, signal);
       const wait = Math.min(waitMs, settings.maxWaitMs);
       if (first.count > 0 || wait === 0) return { status: 200, parts: feedParts(first) };
       const found = await longPolls.wait({
@@ -142,7 +147,7 @@ export const READ_ROUTES: readonly Route[] = [
         waitMs: wait,
         signal,
         read: async () => {
-          const page = await read();
+          const page = await pageTurn(read, signal);
           return page.count > 0 ? page : null;
         },
       });

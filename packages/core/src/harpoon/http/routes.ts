@@ -14,6 +14,12 @@ import type { HttpServerSettings } from './server-options.js';
 import { WRITE_ROUTES } from './write-routes.js';
 
 /** @internal One request, already authenticated for the route's scope. */
+/**
+ * Runs `read` when a page turn is free (at most `maxPageReads` at once, in arrival order); a read
+ * whose `signal` aborts while it waits never runs.
+ */
+export type PageTurn = <T>(read: () => Promise<T>, signal: AbortSignal) => Promise<T>;
+
 export interface RouteContext {
   readonly harpoon: Harpoon;
   readonly params: Record<string, string>;
@@ -24,7 +30,7 @@ export interface RouteContext {
   readonly settings: HttpServerSettings;
   readonly longPolls: LongPolls;
   /** Runs a page read in its turn (at most `maxPageReads` at once). */
-  readonly pageTurn: <T>(read: () => Promise<T>) => Promise<T>;
+  readonly pageTurn: PageTurn;
   /** Where failures on Harpoon's side are logged (rate-limited) when a route answers them itself. */
   readonly errors?: RateLimitedLog;
 }

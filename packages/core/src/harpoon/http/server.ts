@@ -18,6 +18,7 @@ import { ConnectionQueues } from './connection-queue.js';
 import { type DispatchDeps, dispatch } from './dispatch.js';
 import { LongPolls } from './long-polls.js';
 import { RateLimitedLog } from './peer-log.js';
+import type { PageTurn } from './routes.js';
 import {
   type HarpoonHttpServerOptions,
   type HttpServerSettings,
@@ -116,7 +117,8 @@ export class HarpoonHttpServer<M extends EventTypeMap = EventTypeMap> {
 }
 
 /** At most `concurrency` page reads at once; the others wait in arrival order. */
-function pageTurns(concurrency: number): DispatchDeps['pageTurn'] {
+function pageTurns(concurrency: number): PageTurn {
   const queue = new PQueue({ concurrency });
-  return (read) => queue.add(read);
+  // A read whose caller went away leaves the queue unrun (p-queue rejects it with an AbortError).
+  return (read, signal) => queue.add(read, { signal });
 }

@@ -100,15 +100,8 @@ export class Batcher<I, O> {
     }
     const weight = this.#o.weigh?.(item) ?? 0;
     this.#pending++;
-    const failed = this.#o.failed;
     return new Promise<O>((resolve, reject) => {
-      const fail = failed
-        ? (err: unknown) => {
-            failed(err);
-            reject(err);
-          }
-        : reject;
-      this.#queue.push({ item, weight, at: performance.now(), resolve, reject: fail });
+      this.#queue.push({ item, weight, at: performance.now(), resolve, reject });
       this.#queuedWeight += weight;
       if (this.#full()) this.#drain();
       else this.#timer ??= setTimeout(() => this.#drain(), this.#o.lingerMs);
@@ -119,6 +112,12 @@ export class Batcher<I, O> {
   #refuse(err: Error): Promise<never> {
     this.#o.failed?.(err);
     return Promise.reject(err);
+  }
+
+  /** Fail one queued item, telling `failed` first. */
+  #fail(p: Pending<I, O>, err: unknown): void {
+    this.#o.failed?.(err);
+    p.reject(err);
   }
 
   /**
@@ -150,7 +149,7 @@ export class Batcher<I, O> {
     const gone = this.#queue.splice(0, n);
     for (const p of gone) {
       this.#queuedWeight -= p.weight;
-      p.reject(this.#o.expired?.(now - p.at) ?? new Error(`${this.#o.name}: waited over ${max} ms`));
+      this.#fail(p, this.#o.expired?.(now - p.at) ?? new Error(`${this.#o.name}: waited over ${max} ms`));
     }
     this.#settled(n);
   }
@@ -216,11 +215,11 @@ export class Batcher<I, O> {
       );
       batch.forEach((p, i) => {
         const r = results[i];
-        if (r instanceof Error) p.reject(r);
+        if (r instanceof Error) this.#fail(p, r);
         else p.resolve(r as O);
       });
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      for (const p of batch) this.#fail(p, err);
     } finally {
       this.#inFlight--;
       if (this.#queue.length > 0) {

@@ -212,7 +212,7 @@ export class Harpoon<M extends EventTypeMap = EventTypeMap>
   create(event: NewEventOf<M>): Promise<EventOf<M>> {
     // Validated once, here: a bad request fails alone, and its batch appends the records unchecked.
     // Not an async function: each promise a create makes costs more with a context manager.
-    let record: ReturnType<EventStore<M>['prepare']>;
+    let record: AppendRecord;
     try {
       record = this.#store.prepare(event);
     } catch (err) {
